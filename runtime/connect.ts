@@ -1,0 +1,93 @@
+/** Connecting to NATS: credentials and TLS from config, retry until the server is up, reconnect forever. */
+import { readFileSync } from "node:fs";
+import { connect } from "@nats-io/transport-node";
+import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
+import type { RuntimeConfig } from "./config.ts";
+import type { Logger } from "./logger.ts";
+
+/** Client options for `config`: reconnect forever with backoff and jitter. */
+export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
+  const options: ConnectionOptions = {
+    servers: config.servers,
+    name: config.clientName,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    reconnectJitter: 500,
+    reconnectJitterTLS: 1000,
+    pingInterval: 20_000,
+  };
+  if (config.token) options.token = config.token;
+  if (config.user) options.user = config.user;
+  if (config.password) options.pass = config.password;
+  if (config.credsFile) {
+    const path = config.credsFile;
+    options.authenticator = credsAuthenticator(() => readFileSync(path));
+  }
+  if (config.tls) options.tls = { ...config.tls };
+  return options;
+}
+
+/** Options of `connectWithRetry`. */
+export interface RetryOptions {
+  log: Logger;
+  /** Stop trying when this fires (for example on SIGTERM before the server came up). */
+  signal?: AbortSignal;
+  /** Longest wait between two attempts. */
+  maxDelayMs?: number;
+}
+
+/**
+ * Connects, and when the server is not reachable yet keeps trying with exponential backoff and
+ * jitter, logging each failure, until it connects or `signal` fires.
+ */
+export async function connectWithRetry(config: RuntimeConfig, { log, signal, maxDelayMs = 5000 }: RetryOptions): Promise<NatsConnection> {
+  const options = connectionOptions(config);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const nc = await connect(options);
+      log.info("connected to NATS", { server: nc.getServer(), attempt });
+      watchStatus(nc, log);
+      return nc;
+    } catch (err) {
+      if (isAuthError(err)) throw err; // retrying a bad password will not help
+      const delay = Math.min(maxDelayMs, 250 * 2 ** Math.min(attempt, 8)) * (0.5 + Math.random() / 2);
+      log.warn("NATS not reachable yet, retrying", {
+        servers: config.servers.join(","),
+        attempt,
+        retryInMs: Math.round(delay),
+        reason: err instanceof Error ? err.message : String(err),
+      });
+      await sleep(delay, signal);
+    }
+  }
+}
+
+function isAuthError(err: unknown): boolean {
+  return err instanceof Error && /authoriz|authentic/i.test(err.message);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+// Disconnects and reconnects are what an operator wants to see in the log.
+function watchStatus(nc: NatsConnection, log: Logger): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") log.warn("disconnected from NATS", { server: s.server });
+      else if (s.type === "reconnect") log.info("reconnected to NATS", { server: s.server });
+      else if (s.type === "error") log.error("NATS connection error", { error: s.error });
+    }
+  })().catch(() => {});
+}

@@ -1,0 +1,106 @@
+/** The `ctx` a handler receives: nested calls, KV, events, logger, caller, deadline. */
+import { randomUUID } from "node:crypto";
+import type { NatsConnection, MsgHdrs } from "@nats-io/nats-core";
+import type { KV, KvOptions } from "@nats-io/kv";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { CallOptions, Caller, Context, DomainEvent } from "./types.ts";
+import type { Logger } from "./logger.ts";
+import type { StateAccess } from "./state.ts";
+import { type TraceContext, childTraceparent, formatTraceparent } from "./trace.ts";
+import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
+import { decodeReply, requestFunction } from "./call.ts";
+import { newEvent, publishEvent } from "./events.ts";
+
+/** What the dispatcher knows about one request when it builds the context. */
+export interface RequestScope {
+  nc: NatsConnection;
+  state: StateAccess;
+  subjectFor: (fn: string) => string;
+  fn: { name: string; version: string };
+  headers: MsgHdrs | undefined;
+  trace: TraceContext;
+  correlationId: string;
+  /** This request's id, or the id of the event that triggered it; the causation id of what it causes. */
+  requestId: string;
+  deadline: number;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** The runtime's Context for one request. */
+export class RequestContext implements Context {
+  caller: Caller | undefined;
+  private boundLog: Logger | undefined;
+
+  constructor(private readonly scope: RequestScope) {}
+
+  get function() {
+    return this.scope.fn;
+  }
+  get requestId() {
+    return this.scope.requestId;
+  }
+  get correlationId() {
+    return this.scope.correlationId;
+  }
+  get traceId() {
+    return this.scope.trace.traceId;
+  }
+  get signal() {
+    return this.scope.signal;
+  }
+  get deadline() {
+    return this.scope.deadline;
+  }
+  get js(): JetStreamClient {
+    return this.scope.state.js;
+  }
+  get log(): Logger {
+    this.boundLog ??= this.scope.log.child({ traceId: this.traceId, correlationId: this.correlationId, requestId: this.requestId });
+    return this.boundLog;
+  }
+
+  header(name: string): string | undefined {
+    const value = this.scope.headers?.get(name);
+    return value === undefined || value === "" ? undefined : value;
+  }
+
+  remainingMs(): number {
+    return this.scope.deadline - Date.now();
+  }
+
+  async call<T = unknown>(fn: string, input: unknown, options: CallOptions = {}): Promise<T> {
+    const headers: Record<string, string> = {
+      [TRACEPARENT]: childTraceparent(this.scope.trace),
+      [CORRELATION_ID]: this.correlationId,
+      [CAUSATION_ID]: this.requestId,
+      ...options.headers,
+    };
+    const auth = this.header(AUTHORIZATION);
+    if (auth !== undefined) headers[AUTHORIZATION] = auth;
+    const remaining = this.remainingMs();
+    const timeoutMs = options.timeoutMs === undefined ? remaining : Math.min(options.timeoutMs, remaining);
+    const msg = await requestFunction(this.scope.nc, { subject: this.scope.subjectFor(fn), fn, body: JSON.stringify(input), headers, timeoutMs });
+    return decodeReply(fn, msg) as T;
+  }
+
+  kv(bucket: string, options?: Partial<KvOptions>): Promise<KV> {
+    return this.scope.state.kv(bucket, options);
+  }
+
+  async emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T): Promise<DomainEvent<T>> {
+    const event = newEvent(eventType, aggregateId, data, {
+      correlationId: this.correlationId,
+      causationId: this.requestId,
+      source: this.scope.fn.name,
+      traceparent: formatTraceparent(this.scope.trace),
+    });
+    await publishEvent(this.scope.state.js, event, formatTraceparent(this.scope.trace));
+    return event;
+  }
+}
+
+/** The correlation id of an incoming request, or a new one when it starts an operation. */
+export function correlationIdOf(headers: MsgHdrs | undefined): string {
+  return headers?.get(CORRELATION_ID) || randomUUID();
+}

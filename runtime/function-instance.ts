@@ -1,0 +1,88 @@
+/** One function running on one connection: its micro service endpoint and, later, its event consumer. */
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { FunctionDefinition } from "./define-function.ts";
+import { createDispatcher } from "./dispatcher.ts";
+import type { Logger } from "./logger.ts";
+import { type MicroEndpoint, registerEndpoint } from "./micro-adapter.ts";
+import type { StateAccess } from "./state.ts";
+import { EndpointStats } from "./stats.ts";
+
+/** Everything a function instance shares with the other functions of its host. */
+export interface InstanceEnvironment {
+  nc: NatsConnection;
+  state: StateAccess;
+  subjectPrefix: string;
+  queue: string;
+  log: Logger;
+}
+
+/** Where a function's code came from, advertised in INFO metadata. */
+export interface InstanceOrigin {
+  /** sha256 of the deployed bundle, or "source" when run from source. */
+  bundleSha256?: string;
+}
+
+/** A started function. */
+export interface RunningFunction {
+  readonly definition: FunctionDefinition;
+  readonly subject: string | undefined;
+  readonly endpoint: MicroEndpoint | undefined;
+  readonly stats: EndpointStats | undefined;
+  /** Stops taking requests, waits up to `graceMs` for those in flight, then returns. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Subject of `fn` under `prefix`. */
+export function functionSubject(prefix: string, fn: string): string {
+  return prefix === "" ? fn : `${prefix}.${fn}`;
+}
+
+/** Registers `def` as its own micro service on `env.nc`. */
+export async function startFunction(def: FunctionDefinition, env: InstanceEnvironment, origin: InstanceOrigin = {}): Promise<RunningFunction> {
+  const subjectFor = (fn: string) => functionSubject(env.subjectPrefix, fn);
+  if (def.endpoint === false) {
+    return { definition: def, subject: undefined, endpoint: undefined, stats: undefined, stop: async () => {} };
+  }
+  const subject = subjectFor(def.name);
+  const stats = new EndpointStats(def.name, subject, env.queue);
+  const dispatch = createDispatcher(def, { nc: env.nc, state: env.state, subjectFor, log: env.log }, stats);
+  const endpoint = await registerEndpoint(env.nc, {
+    name: def.name,
+    version: def.version,
+    description: def.description,
+    subject,
+    queue: env.queue,
+    serviceMetadata: { runtime: "nats-functions" },
+    endpointMetadata: {
+      request_schema: JSON.stringify(def.request),
+      response_schema: JSON.stringify(def.response),
+      bundle_sha256: origin.bundleSha256 ?? "source",
+      max_payload: String(def.limits.maxPayload),
+      max_in_flight: String(def.limits.maxInFlight),
+      timeout_ms: String(def.limits.timeoutMs),
+      auth: def.auth ? (def.auth.scopes ?? []).join(" ") || "token" : "none",
+    },
+    stats,
+    onRequest: dispatch,
+  });
+  return {
+    definition: def,
+    subject,
+    endpoint,
+    stats: endpoint.stats,
+    async stop(graceMs) {
+      await endpoint.stop();
+      await waitUntil(() => endpoint.stats.inFlight === 0, graceMs);
+    },
+  };
+}
+
+/** Polls `done` every 10 ms until it is true or `ms` pass; true when it became true. */
+export async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}

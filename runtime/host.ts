@@ -1,0 +1,105 @@
+/** The host: one connection serving many functions, with graceful shutdown on SIGTERM/SIGINT. */
+import type { NatsConnection } from "@nats-io/nats-core";
+import { type RuntimeConfig, configFromEnv } from "./config.ts";
+import { connectWithRetry } from "./connect.ts";
+import type { FunctionDefinition } from "./define-function.ts";
+import { ensureEventsStream } from "./events.ts";
+import { type InstanceOrigin, type RunningFunction, startFunction } from "./function-instance.ts";
+import { type Logger, createLogger } from "./logger.ts";
+import { type StateAccess, createStateAccess } from "./state.ts";
+
+/** Options of `startHost`. */
+export interface HostOptions {
+  config?: RuntimeConfig;
+  /** An open connection to use instead of connecting from `config` (tests, the worker). */
+  nc?: NatsConnection;
+  log?: Logger;
+  /** Where each function's code came from, by name. */
+  origins?: Map<string, InstanceOrigin>;
+  /** Gives up waiting for the server when it fires. */
+  signal?: AbortSignal;
+}
+
+/** A running set of functions. */
+export interface Host {
+  readonly nc: NatsConnection;
+  readonly config: RuntimeConfig;
+  readonly state: StateAccess;
+  readonly log: Logger;
+  readonly functions: ReadonlyMap<string, RunningFunction>;
+  /** Starts one more function (or a new version next to the old one: the caller stops the old). */
+  add(def: FunctionDefinition, origin?: InstanceOrigin): Promise<RunningFunction>;
+  /**
+   * Stops taking requests, lets in-flight ones finish (at most `graceMs`), drains the connection
+   * when the host opened it. Safe to call twice.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Connects (waiting for the server when needed) and registers every function. */
+export async function startHost(defs: FunctionDefinition[], options: HostOptions = {}): Promise<Host> {
+  const config = options.config ?? configFromEnv();
+  const log = options.log ?? createLogger({}, config.logLevel);
+  const ownsConnection = options.nc === undefined;
+  const nc = options.nc ?? (await connectWithRetry(config, { log, signal: options.signal }));
+  const state = createStateAccess(nc, config.replicas);
+  await ensureEventsStream(nc, config.replicas).catch((err: unknown) => {
+    log.warn("EVENTS stream not available: is JetStream enabled (nats-server -js)? ctx.emit will fail", { error: err });
+  });
+  const functions = new Map<string, RunningFunction>();
+  const env = { nc, state, subjectPrefix: config.subjectPrefix, queue: config.queue, log };
+  let stopping: Promise<void> | undefined;
+
+  const host: Host = {
+    nc,
+    config,
+    state,
+    log,
+    functions,
+    async add(def, origin) {
+      const running = await startFunction(def, env, origin ?? options.origins?.get(def.name));
+      functions.set(def.name, running);
+      log.info("function registered", { fn: def.name, version: def.version, subject: running.subject });
+      return running;
+    },
+    stop(graceMs = config.shutdownGraceMs) {
+      stopping ??= (async () => {
+        await Promise.all([...functions.values()].map((f) => f.stop(graceMs)));
+        if (ownsConnection && !nc.isClosed()) await nc.drain();
+      })();
+      return stopping;
+    },
+  };
+  for (const def of defs) await host.add(def);
+  return host;
+}
+
+/**
+ * Runs `defs` as a process: connect from the environment, serve, and on SIGTERM or SIGINT stop
+ * taking requests, finish those in flight and exit 0. Used by `nfn serve` and by every bundle.
+ */
+export async function runFunctions(defs: FunctionDefinition[], options: HostOptions = {}): Promise<Host> {
+  const beforeStart = new AbortController();
+  let host: Host | undefined;
+  const shutdown = (signal: string) => {
+    if (!host) {
+      beforeStart.abort(new Error(`${signal} before the NATS server was reachable`));
+      process.exit(0);
+    }
+    host.log.info("shutting down: no new requests, finishing those in flight", { signal });
+    host.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        host?.log.error("shutdown failed", { error: err });
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  host = await startHost(defs, { ...options, signal: options.signal ?? beforeStart.signal });
+  void host.nc.closed().then((err) => {
+    if (err) host.log.error("NATS connection closed", { error: err });
+  });
+  return host;
+}

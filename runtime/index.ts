@@ -1,0 +1,11 @@
+/**
+ * The public entry of the runtime: everything a function module or a tool imports.
+ * Functions import only from here.
+ */
+export { defineFunction, isFunctionDefinition, DEFAULT_LIMITS, type FunctionDefinition } from "./define-function.ts";
+export { FunctionError, isFunctionError, ERROR_CODES, type ErrorCode, type ErrorType, type ErrorBody } from "./errors.ts";
+export type { Context, FunctionSpec, FunctionLimits, Caller, AuthRequirement, EventTrigger, DomainEvent, CallOptions } from "./types.ts";
+export type { Logger } from "./logger.ts";
+export { createLogger } from "./logger.ts";
+export { configFromEnv, type RuntimeConfig } from "./config.ts";
+export { startHost, runFunctions, type Host, type HostOptions } from "./host.ts";

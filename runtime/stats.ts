@@ -1,0 +1,122 @@
+/** Exact per-endpoint statistics in the ADR-32 STATS shape: integer nanoseconds, every error counted. */
+
+/** How many recent request durations the latency percentiles are computed over. */
+export const LATENCY_WINDOW = 4096;
+
+/** The endpoint `data` object of a STATS reply. */
+export interface EndpointStatsData {
+  p50_ns: number;
+  p90_ns: number;
+  p99_ns: number;
+  in_flight: number;
+  rejected: number;
+  latency_window: number;
+}
+
+/** The endpoint entry of a STATS reply, as natscli and nats.go decode it. */
+export interface EndpointStatsJson {
+  name: string;
+  subject: string;
+  queue_group: string;
+  num_requests: number;
+  num_errors: number;
+  processing_time: number;
+  average_processing_time: number;
+  last_error: string;
+  data: EndpointStatsData;
+}
+
+/** Monotonic clock in integer nanoseconds. */
+export function nowNs(): bigint {
+  return process.hrtime.bigint();
+}
+
+/** Counters for one endpoint; the dispatcher records each request once, when its reply is sent. */
+export class EndpointStats {
+  private requests = 0;
+  private errors = 0;
+  private totalNs = 0;
+  private lastError = "";
+  private rejectedCount = 0;
+  private inFlightCount = 0;
+  private readonly window = new Float64Array(LATENCY_WINDOW);
+  private windowNext = 0;
+  private windowSize = 0;
+
+  constructor(
+    readonly name: string,
+    readonly subject: string,
+    readonly queueGroup: string,
+  ) {}
+
+  /** A request started running (after admission). */
+  begin(): void {
+    this.inFlightCount++;
+  }
+
+  /** A request that had begun got its reply. */
+  end(): void {
+    this.inFlightCount--;
+  }
+
+  /** Current requests that are admitted and not yet replied to. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Records one finished request (any outcome) that took `elapsedNs`. */
+  record(elapsedNs: bigint, error?: { message: string; code: number; rejected?: boolean }): void {
+    const ns = Number(elapsedNs);
+    this.requests++;
+    this.totalNs += ns;
+    this.window[this.windowNext] = ns;
+    this.windowNext = (this.windowNext + 1) % LATENCY_WINDOW;
+    if (this.windowSize < LATENCY_WINDOW) this.windowSize++;
+    if (error) {
+      this.errors++;
+      this.lastError = `${error.code}:${error.message}`;
+      if (error.rejected) this.rejectedCount++;
+    }
+  }
+
+  /** Clears every counter, as `$SRV` reset semantics expect after a restart. */
+  reset(): void {
+    this.requests = 0;
+    this.errors = 0;
+    this.totalNs = 0;
+    this.lastError = "";
+    this.rejectedCount = 0;
+    this.windowNext = 0;
+    this.windowSize = 0;
+  }
+
+  /** The STATS entry; every number is an integer. */
+  toJSON(): EndpointStatsJson {
+    const sorted = this.window.slice(0, this.windowSize).sort();
+    return {
+      name: this.name,
+      subject: this.subject,
+      queue_group: this.queueGroup,
+      num_requests: this.requests,
+      num_errors: this.errors,
+      processing_time: this.totalNs,
+      average_processing_time: this.requests === 0 ? 0 : Math.round(this.totalNs / this.requests),
+      last_error: this.lastError,
+      data: {
+        p50_ns: percentile(sorted, 0.5),
+        p90_ns: percentile(sorted, 0.9),
+        p99_ns: percentile(sorted, 0.99),
+        in_flight: this.inFlightCount,
+        rejected: this.rejectedCount,
+        latency_window: this.windowSize,
+      },
+    };
+  }
+}
+
+/** Nearest-rank percentile of an ascending array; 0 when empty. */
+export function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return Math.round(sorted[rank] ?? 0);
+}

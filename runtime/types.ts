@@ -1,0 +1,115 @@
+/** The public types of the runtime: what a function declares and what its handler receives. */
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { KV, KvOptions } from "@nats-io/kv";
+import type { Logger } from "./logger.ts";
+
+/** Resource limits of one function. */
+export interface FunctionLimits {
+  /** Largest request body in bytes; exactly this size is still processed. Default 65536. */
+  maxPayload: number;
+  /** Requests handled at once per instance; the next one gets 429 at once. Default 256. */
+  maxInFlight: number;
+  /** Deadline for one request in ms, shortened by the caller's own deadline. Default 5000. */
+  timeoutMs: number;
+}
+
+/** Who called, as verify_token established it. */
+export interface Caller {
+  sub: string;
+  scopes: string[];
+  claims: Record<string, unknown>;
+}
+
+/** Functions that need a verified caller declare this; the runtime checks it through verify_token. */
+export interface AuthRequirement {
+  /** Every one of these scopes must be in the token's `scope` claim, else 403. */
+  scopes?: string[];
+}
+
+/** Run the function on domain events from the EVENTS stream (a durable consumer per function). */
+export interface EventTrigger {
+  /** Event types such as "order.confirmed". */
+  events: string[];
+  /** Deliveries before an event is parked on the dead-letter stream. Default 5. */
+  maxDeliveries?: number;
+  /** Redelivery delays in ms, one per retry; the last repeats. Default [200, 1000, 5000]. */
+  backoffMs?: number[];
+}
+
+/** The envelope of a domain event (CONTRACT.md §5). */
+export interface DomainEvent<T = Record<string, unknown>> {
+  eventId: string;
+  eventType: string;
+  aggregateId: string;
+  eventVersion: number;
+  occurredOn: string;
+  eventData: T;
+  metadata: { correlationId: string; causationId: string; source: string };
+}
+
+/** Options of a nested call. */
+export interface CallOptions {
+  /** Extra headers, for example `Idempotency-Key`. */
+  headers?: Record<string, string>;
+  /** A shorter deadline than what is left of the caller's. */
+  timeoutMs?: number;
+}
+
+/** What a handler gets besides its input. */
+export interface Context {
+  /** The function being run. */
+  readonly function: { name: string; version: string };
+  /** Unique id of this request (the causation id of what it causes). */
+  readonly requestId: string;
+  /** Shared by every request and event of one business operation. */
+  readonly correlationId: string;
+  /** W3C trace id carried from the caller. */
+  readonly traceId: string;
+  /** Fires when the deadline passes; pass it to anything that can be cancelled. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline, epoch ms. */
+  readonly deadline: number;
+  /** Logger bound to this request (function, version, traceId, correlationId). */
+  readonly log: Logger;
+  /** The verified caller, when the function declares `auth`. */
+  readonly caller: Caller | undefined;
+  /** A request header, case-insensitive (for example `Idempotency-Key`). */
+  header(name: string): string | undefined;
+  /** Milliseconds left before the deadline. */
+  remainingMs(): number;
+  /** Calls another function through NATS with the remaining deadline, traceparent and Authorization. */
+  call<T = unknown>(fn: string, input: unknown, options?: CallOptions): Promise<T>;
+  /** A JetStream KV bucket, created on first use. */
+  kv(bucket: string, options?: Partial<KvOptions>): Promise<KV>;
+  /** Publishes a domain event on the EVENTS stream, exactly once per eventId. */
+  emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T): Promise<DomainEvent<T>>;
+  /** JetStream, for streams and object stores beyond KV. */
+  readonly js: JetStreamClient;
+}
+
+/** What a function module declares (its default export). */
+export interface FunctionSpec<I = unknown, O = unknown> {
+  /** Service and endpoint name: letters, digits, `_` and `-`. */
+  name: string;
+  /** Semantic version, shown in `$SRV.INFO`. */
+  version: string;
+  description: string;
+  /** JSON Schema of the request body. */
+  request: object;
+  /** JSON Schema of the reply body. */
+  response: object;
+  /** Schemas whose `$id` the two above may `$ref` (inlined, so INFO is self-contained). */
+  sharedSchemas?: object[];
+  limits?: Partial<FunctionLimits>;
+  /** Needs a verified caller (`Authorization: Bearer <jwt>`). */
+  auth?: AuthRequirement;
+  /** Functions this one calls with `ctx.call` (recorded in the manifest). */
+  calls?: string[];
+  /** Serve a request endpoint. Default true; false for event-only functions. */
+  endpoint?: boolean;
+  trigger?: EventTrigger;
+  /** Handles one request: returns the reply, or throws FunctionError. */
+  handler(input: I, ctx: Context): Promise<O> | O;
+  /** Handles one domain event when `trigger` is set; throw to have it retried. */
+  onEvent?(event: DomainEvent, ctx: Context): Promise<void> | void;
+}
