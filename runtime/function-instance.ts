@@ -6,6 +6,8 @@ import type { Logger } from "./logger.ts";
 import { type MicroEndpoint, registerEndpoint } from "./micro-adapter.ts";
 import type { StateAccess } from "./state.ts";
 import { EndpointStats } from "./stats.ts";
+import { startTimers } from "./timers.ts";
+import { subjectFor as functionSubject } from "./config.ts";
 
 /** Everything a function instance shares with the other functions of its host. */
 export interface InstanceEnvironment {
@@ -32,16 +34,12 @@ export interface RunningFunction {
   stop(graceMs: number): Promise<void>;
 }
 
-/** Subject of `fn` under `prefix`. */
-export function functionSubject(prefix: string, fn: string): string {
-  return prefix === "" ? fn : `${prefix}.${fn}`;
-}
-
 /** Registers `def` as its own micro service on `env.nc`. */
 export async function startFunction(def: FunctionDefinition, env: InstanceEnvironment, origin: InstanceOrigin = {}): Promise<RunningFunction> {
-  const subjectFor = (fn: string) => functionSubject(env.subjectPrefix, fn);
+  const subjectFor = (fn: string) => functionSubject(env, fn);
+  const stopTimers = startTimers(def, env);
   if (def.endpoint === false) {
-    return { definition: def, subject: undefined, endpoint: undefined, stats: undefined, stop: async () => {} };
+    return { definition: def, subject: undefined, endpoint: undefined, stats: undefined, stop: stopTimers };
   }
   const subject = subjectFor(def.name);
   const stats = new EndpointStats(def.name, subject, env.queue);
@@ -71,7 +69,7 @@ export async function startFunction(def: FunctionDefinition, env: InstanceEnviro
     endpoint,
     stats: endpoint.stats,
     async stop(graceMs) {
-      await endpoint.stop();
+      await Promise.all([endpoint.stop(), stopTimers()]);
       await waitUntil(() => endpoint.stats.inFlight === 0, graceMs);
     },
   };

@@ -36,6 +36,18 @@ export interface EventTrigger {
   backoffMs?: number[];
 }
 
+/** Work a function does on a schedule (sweepers, recovery); every instance runs it, so it must be safe to run concurrently. */
+export interface FunctionTimer {
+  /** Shown in logs. */
+  name: string;
+  /** Period between the end of one run and the start of the next. */
+  everyMs: number;
+  /** Also run once right after the function starts. Default true. */
+  runOnStart?: boolean;
+  /** One run; it gets a context with the function's timeout as deadline. Errors are logged, and the next run goes on. */
+  run(ctx: Context): Promise<void>;
+}
+
 /** The envelope of a domain event (CONTRACT.md §5). */
 export interface DomainEvent<T = Record<string, unknown>> {
   eventId: string;
@@ -108,6 +120,8 @@ export interface FunctionSpec<I = unknown, O = unknown> {
   /** Serve a request endpoint. Default true; false for event-only functions. */
   endpoint?: boolean;
   trigger?: EventTrigger;
+  /** Periodic work such as releasing expired reservations. */
+  timers?: FunctionTimer[];
   /** Handles one request: returns the reply, or throws FunctionError. */
   handler(input: I, ctx: Context): Promise<O> | O;
   /** Handles one domain event when `trigger` is set; throw to have it retried. */
