@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { NatsConnection, MsgHdrs } from "@nats-io/nats-core";
 import type { KV, KvOptions } from "@nats-io/kv";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { CallOptions, Caller, Context, DomainEvent } from "./types.ts";
+import type { CallOptions, Caller, Context, DomainEvent, EmitOptions } from "./types.ts";
 import type { Logger } from "./logger.ts";
 import type { StateAccess } from "./state.ts";
 import { type TraceContext, childTraceparent, formatTraceparent } from "./trace.ts";
@@ -88,13 +88,14 @@ export class RequestContext implements Context {
     return this.scope.state.kv(bucket, options);
   }
 
-  async emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T): Promise<DomainEvent<T>> {
+  async emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T, options: EmitOptions = {}): Promise<DomainEvent<T>> {
     const event = newEvent(eventType, aggregateId, data, {
       correlationId: this.correlationId,
       causationId: this.requestId,
       source: this.scope.fn.name,
       traceparent: formatTraceparent(this.scope.trace),
     });
+    if (options.eventId !== undefined) event.eventId = options.eventId;
     await publishEvent(this.scope.state.js, event, formatTraceparent(this.scope.trace));
     return event;
   }

@@ -59,6 +59,12 @@ export interface DomainEvent<T = Record<string, unknown>> {
   metadata: { correlationId: string; causationId: string; source: string };
 }
 
+/** Options of `ctx.emit`. */
+export interface EmitOptions {
+  /** A stable id (a UUID derived from the business key), so that emitting the same fact twice stores it once (`Nats-Msg-Id`). */
+  eventId?: string;
+}
+
 /** Options of a nested call. */
 export interface CallOptions {
   /** Extra headers, for example `Idempotency-Key`. */
@@ -94,7 +100,7 @@ export interface Context {
   /** A JetStream KV bucket, created on first use. */
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV>;
   /** Publishes a domain event on the EVENTS stream, exactly once per eventId. */
-  emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T): Promise<DomainEvent<T>>;
+  emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T, options?: EmitOptions): Promise<DomainEvent<T>>;
   /** JetStream, for streams and object stores beyond KV. */
   readonly js: JetStreamClient;
 }
