@@ -32,3 +32,23 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Collects cleanups to run in reverse order from one suite-level `after` hook: node:test runs an
+ * `after` registered inside a `before` hook right when that hook ends, which is too early.
+ */
+export class Cleanup {
+  private readonly tasks: Array<() => Promise<void> | void> = [];
+  /** Registers `fn` (same shape as TestContext.after, so helpers accept either). */
+  after(fn: () => Promise<void> | void): void {
+    this.tasks.push(fn);
+  }
+  /** Runs every cleanup, last registered first, even when one fails. */
+  async run(): Promise<void> {
+    for (const task of this.tasks.splice(0).reverse()) {
+      await Promise.resolve()
+        .then(task)
+        .catch((err: unknown) => console.error("cleanup failed:", err));
+    }
+  }
+}
