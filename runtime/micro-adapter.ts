@@ -59,6 +59,8 @@ export async function registerEndpoint(nc: NatsConnection, spec: MicroEndpointSp
     },
   });
   installExactStats(service, spec.name, stats);
+  // Resolve only once the server has the subscriptions, so "registered" means reachable.
+  await nc.flush();
   return {
     get id() {
       return service.info().id;
