@@ -29,6 +29,8 @@ export interface Host {
   readonly functions: ReadonlyMap<string, RunningFunction>;
   /** Starts one more function (or a new version next to the old one: the caller stops the old). */
   add(def: FunctionDefinition, origin?: InstanceOrigin): Promise<RunningFunction>;
+  /** Stops one function (in-flight requests finish, at most `graceMs`) and forgets it; false when it was not running. */
+  remove(name: string, graceMs?: number): Promise<boolean>;
   /**
    * Stops taking requests, lets in-flight ones finish (at most `graceMs`), drains the connection
    * when the host opened it. Safe to call twice.
@@ -61,6 +63,14 @@ export async function startHost(defs: FunctionDefinition[], options: HostOptions
       functions.set(def.name, running);
       log.info("function registered", { fn: def.name, version: def.version, subject: running.subject });
       return running;
+    },
+    async remove(name, graceMs = config.shutdownGraceMs) {
+      const running = functions.get(name);
+      if (!running) return false;
+      functions.delete(name);
+      await running.stop(graceMs);
+      log.info("function removed", { fn: name, version: running.definition.version });
+      return true;
     },
     stop(graceMs = config.shutdownGraceMs) {
       stopping ??= (async () => {

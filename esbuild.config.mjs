@@ -1,0 +1,30 @@
+// Bundle build: one self-contained ESM file per function, `node esbuild.config.mjs [fn...]` or `nfn build`.
+// The build logic is TypeScript (runtime/bundle/build.ts, type-checked); tsx loads it here.
+import { fileURLToPath } from "node:url";
+import { register } from "tsx/esm/api";
+
+/** esbuild options every bundle shares: Node 20 ESM with the runtime and all dependencies inside. */
+export const esbuildOptions = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning",
+  // CommonJS dependencies (ajv) call require() for Node built-ins; ESM has no require, so provide one.
+  banner: { js: 'import{createRequire as __nfnCreateRequire}from"node:module";const require=__nfnCreateRequire(import.meta.url);' },
+};
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  register();
+  const { buildFromArgs } = await import("./runtime/bundle/build.ts");
+  try {
+    await buildFromArgs(process.argv.slice(2), root, esbuildOptions);
+  } catch (err) {
+    console.error(`nfn build: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}
