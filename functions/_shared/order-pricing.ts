@@ -1,0 +1,29 @@
+/** Prices an order from the catalog (check_inventory), so a client never sets its own prices. */
+import { type Context, FunctionError } from "../../runtime/index.ts";
+import type { OrderLine } from "./order-record.ts";
+
+/** The reply of check_inventory that pricing needs (CONTRACT.md §3). */
+interface InventoryReply {
+  available: boolean;
+  items: { sku: string; requested: number; available: number; ok: boolean; priceCents?: number }[];
+}
+
+/** Lines with catalog prices and their total; 404 naming the skus the catalog does not know. */
+export async function priceOrder(
+  ctx: Context,
+  items: { sku: string; quantity: number }[],
+): Promise<{ lines: OrderLine[]; totalCents: number }> {
+  const inventory = await ctx.call<InventoryReply>("check_inventory", { items });
+  const priceOf = new Map<string, number>();
+  for (const line of inventory.items) if (typeof line.priceCents === "number") priceOf.set(line.sku, line.priceCents);
+  const unknown = [...new Set(items.filter((i) => !priceOf.has(i.sku)).map((i) => i.sku))];
+  if (unknown.length > 0) {
+    throw new FunctionError(
+      404,
+      `unknown sku ${unknown.slice(0, 5).join(", ")}: check the catalog`,
+      unknown.map((sku) => ({ sku })),
+    );
+  }
+  const lines = items.map(({ sku, quantity }) => ({ sku, quantity, priceCents: priceOf.get(sku) ?? 0 }));
+  return { lines, totalCents: lines.reduce((sum, l) => sum + l.priceCents * l.quantity, 0) };
+}

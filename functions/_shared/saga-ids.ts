@@ -1,0 +1,34 @@
+/** Stable ids and payload fingerprints for the saga: the same business key always gives the same id. */
+import { createHash } from "node:crypto";
+
+/** A UUID (version 8, RFC 9562 "custom") derived from `parts`; equal parts give equal ids. */
+export function stableUuid(...parts: string[]): string {
+  const hex = createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 32).split("");
+  hex[12] = "8"; // version 8
+  hex[16] = ((Number.parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16); // RFC variant
+  const h = hex.join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** sha256 of `value` serialised with sorted object keys, so key order in a payload does not matter. */
+export function fingerprint(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex");
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** True when `err` is JetStream's "wrong last sequence": a KV create or CAS update lost the race. */
+export function isRevisionConflict(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === 10071 || code === 10164 || /wrong last sequence/i.test(err.message);
+}

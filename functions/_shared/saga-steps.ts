@@ -1,0 +1,115 @@
+/**
+ * The create_order saga as a state machine over the stored order: each step calls one idempotent
+ * function (reserve, pay, commit, release are all idempotent per orderId) and then records its
+ * outcome with a CAS. The request and recovery run the same code, so either can finish an order.
+ */
+import { type Context, isFunctionError } from "../../runtime/index.ts";
+import { OPEN_ORDERS_BUCKET, type OrderRecord, isFinal, orderView } from "./order-record.ts";
+import { type KV, type StoredOrder, transition } from "./order-store.ts";
+import { refundPayment } from "./payment-refund.ts";
+import { crashPoint } from "./saga-crash.ts";
+import { stableUuid } from "./saga-ids.ts";
+
+/** How the saga is being run. */
+export interface DriveOptions {
+  /** Recovery of an order someone else started: re-check a reservation that may have expired meanwhile. */
+  recovering?: boolean;
+}
+
+/** Runs the saga from the order's recorded step until it is confirmed or cancelled. */
+export async function driveOrder(ctx: Context, kv: KV, start: StoredOrder, options: DriveOptions = {}): Promise<StoredOrder> {
+  let current = start;
+  // Every step moves the order forward or adopts a state someone else wrote; 8 bounds a livelock.
+  for (let i = 0; i < 8 && !isFinal(current.order); i++) current = await runStep(ctx, kv, current, options);
+  if (!isFinal(current.order)) throw new Error(`order ${current.order.orderId} did not settle (at step ${current.order.step})`);
+  await closeOrder(ctx, current.order);
+  return current;
+}
+
+/** Emits the order's final event (stable id: a repeat is stored once) and drops it from the open index. */
+export async function closeOrder(ctx: Context, order: OrderRecord): Promise<void> {
+  const type = order.status === "confirmed" ? "order.confirmed" : "order.cancelled";
+  await ctx.emit(type, order.orderId, { ...orderView(order) }, { eventId: stableUuid(type, order.orderId) });
+  const open = await ctx.kv(OPEN_ORDERS_BUCKET);
+  await open.delete(order.orderId);
+}
+
+async function runStep(ctx: Context, kv: KV, current: StoredOrder, options: DriveOptions): Promise<StoredOrder> {
+  const o = current.order;
+  switch (o.step) {
+    case "created":
+      return reserve(ctx, kv, current);
+    case "reserved":
+      if (options.recovering && !(await reservationHolds(ctx, o)))
+        return transition(kv, current, { step: "releasing", cancelReason: "reservation_expired" });
+      return pay(ctx, kv, current);
+    case "paid":
+      return commit(ctx, kv, current);
+    case "releasing":
+      await ctx.call("release_stock", { orderId: o.orderId });
+      return transition(kv, current, { status: "cancelled", step: "done" });
+    case "done":
+      throw new Error(`order ${o.orderId} is at step done but ${o.status}`);
+  }
+}
+
+async function reserve(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {
+  const o = current.order;
+  try {
+    await ctx.call("reserve_stock", { orderId: o.orderId, items: o.items.map(({ sku, quantity }) => ({ sku, quantity })) });
+  } catch (err) {
+    // Short or unknown stock: nothing was reserved (all or nothing), but release anyway so that a
+    // concurrent recovery's reserve for this order can no longer succeed.
+    if (isFunctionError(err) && (err.code === 409 || err.code === 404))
+      return transition(kv, current, { step: "releasing", cancelReason: "out_of_stock" });
+    throw err;
+  }
+  crashPoint("after_reserve");
+  return transition(kv, current, { step: "reserved" });
+}
+
+async function pay(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {
+  const o = current.order;
+  try {
+    const payment = await ctx.call<{ paymentId: string }>("process_payment", {
+      orderId: o.orderId,
+      amountCents: o.totalCents,
+      currency: o.currency,
+      method: o.paymentMethod,
+    });
+    crashPoint("after_pay");
+    return transition(kv, current, { step: "paid", paymentId: payment.paymentId });
+  } catch (err) {
+    if (isFunctionError(err) && err.code === 402) return transition(kv, current, { step: "releasing", cancelReason: "payment_declined" });
+    throw err;
+  }
+}
+
+async function commit(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {
+  const o = current.order;
+  crashPoint("before_commit");
+  try {
+    await ctx.call("commit_stock", { orderId: o.orderId });
+  } catch (err) {
+    // The reservation expired and was released before we could commit it: the goods are gone,
+    // so the customer gets the money back and the order is cancelled.
+    if (isFunctionError(err) && (err.code === 404 || err.code === 409)) {
+      await refundPayment(ctx, o.orderId);
+      return transition(kv, current, { step: "releasing", cancelReason: "reservation_expired" });
+    }
+    throw err;
+  }
+  return transition(kv, current, { status: "confirmed", step: "done" });
+}
+
+// reserve_stock is idempotent per orderId: asking again returns the live reservation, or fails when
+// it was released (expiry or compensation) in the meantime.
+async function reservationHolds(ctx: Context, o: OrderRecord): Promise<boolean> {
+  try {
+    await ctx.call("reserve_stock", { orderId: o.orderId, items: o.items.map(({ sku, quantity }) => ({ sku, quantity })) });
+    return true;
+  } catch (err) {
+    if (isFunctionError(err) && (err.code === 409 || err.code === 404)) return false;
+    throw err;
+  }
+}

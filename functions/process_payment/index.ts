@@ -1,0 +1,108 @@
+/** process_payment: charges an order through the simulated provider, at most once per orderId. */
+import { FunctionError, defineFunction, type Context } from "../../runtime/index.ts";
+import common from "../../schemas/common.json" with { type: "json" };
+import request from "../../schemas/process_payment.request.json" with { type: "json" };
+import response from "../../schemas/process_payment.response.json" with { type: "json" };
+import { chargeOutcome } from "../_shared/payment-provider.ts";
+import { PAYMENTS_BUCKET, type PaymentRecord, parsePaymentRecord } from "../_shared/payment-store.ts";
+import { isRevisionConflict, stableUuid } from "../_shared/saga-ids.ts";
+
+/** The request body. */
+export interface PaymentInput {
+  orderId: string;
+  amountCents: number;
+  currency: string;
+  method: string;
+}
+
+/** The reply body. */
+export interface PaymentReply {
+  paymentId: string;
+  orderId: string;
+  status: "succeeded";
+  amountCents: number;
+  currency: string;
+}
+
+// Events are emitted with a stable id; a replay this young is still inside the EVENTS duplicate
+// window (2 min), so re-emitting repairs an event lost to a crash without ever storing it twice.
+const REEMIT_WITHIN_MS = 90_000;
+
+export default defineFunction<PaymentInput, PaymentReply>({
+  name: "process_payment",
+  version: "1.0.0",
+  description: "Charges an order once (simulated provider: pm_card_visa succeeds, pm_card_chargeDeclined is declined with 402)",
+  request,
+  response,
+  sharedSchemas: [common],
+  limits: { timeoutMs: 5000 },
+  async handler(input, ctx) {
+    const kv = await ctx.kv(PAYMENTS_BUCKET);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const entry = await kv.get(input.orderId);
+      const existing = entry && entry.operation === "PUT" ? parsePaymentRecord(entry.json<unknown>()) : undefined;
+      if (existing) return replay(ctx, input, existing);
+      const record = newRecord(input);
+      try {
+        await kv.create(input.orderId, JSON.stringify(record));
+      } catch (err) {
+        if (isRevisionConflict(err)) continue; // a concurrent call for the same order won: answer with its record
+        throw err;
+      }
+      return settle(ctx, record, true);
+    }
+    throw new FunctionError(409, `payment for order ${input.orderId} is being changed concurrently; retry`);
+  },
+});
+
+function newRecord(input: PaymentInput): PaymentRecord {
+  const outcome = chargeOutcome(input.method);
+  return {
+    paymentId: `pay_${stableUuid("payment", input.orderId).replace(/-/g, "")}`,
+    orderId: input.orderId,
+    amountCents: input.amountCents,
+    currency: input.currency,
+    method: input.method,
+    status: outcome.status,
+    ...(outcome.status === "declined" ? { declineReason: outcome.reason } : {}),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+async function replay(ctx: Context, input: PaymentInput, record: PaymentRecord): Promise<PaymentReply> {
+  if (record.amountCents !== input.amountCents || record.currency !== input.currency || record.method !== input.method) {
+    throw new FunctionError(
+      422,
+      `order ${input.orderId} was already charged with ${record.amountCents} ${record.currency} by ${record.method}; a payment is made once per order`,
+    );
+  }
+  if (record.status === "refunded") {
+    throw new FunctionError(409, `the payment of order ${input.orderId} was refunded; place a new order to pay again`);
+  }
+  return settle(ctx, record, Date.now() - Date.parse(record.createdAt) < REEMIT_WITHIN_MS);
+}
+
+async function settle(ctx: Context, record: PaymentRecord, emit: boolean): Promise<PaymentReply> {
+  const { paymentId, orderId, amountCents, currency } = record;
+  if (record.status === "succeeded") {
+    if (emit)
+      await ctx.emit(
+        "payment.succeeded",
+        orderId,
+        { paymentId, orderId, amountCents, currency },
+        { eventId: stableUuid("payment.succeeded", orderId) },
+      );
+    return { paymentId, orderId, status: "succeeded", amountCents, currency };
+  }
+  const reason = record.declineReason ?? "card_declined";
+  if (emit)
+    await ctx.emit(
+      "payment.failed",
+      orderId,
+      { paymentId, orderId, amountCents, currency, reason },
+      { eventId: stableUuid("payment.failed", orderId) },
+    );
+  throw new FunctionError(402, `payment method ${record.method} was declined (${reason}); use another payment method`, [
+    { paymentId, reason },
+  ]);
+}
