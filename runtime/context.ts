@@ -9,7 +9,10 @@ import type { StateAccess } from "./state.ts";
 import { type TraceContext, childTraceparent, formatTraceparent } from "./trace.ts";
 import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
 import { decodeReply, requestFunction } from "./call.ts";
+import { isFunctionError } from "./errors.ts";
 import { newEvent, publishEvent } from "./events.ts";
+import { opsHooks } from "./ops/hooks.ts";
+import { withRetry } from "./ops/retry.ts";
 
 /** What the dispatcher knows about one request when it builds the context. */
 export interface RequestScope {
@@ -70,18 +73,25 @@ export class RequestContext implements Context {
   }
 
   async call<T = unknown>(fn: string, input: unknown, options: CallOptions = {}): Promise<T> {
+    const traceparent = childTraceparent(this.scope.trace);
     const headers: Record<string, string> = {
-      [TRACEPARENT]: childTraceparent(this.scope.trace),
+      [TRACEPARENT]: traceparent,
       [CORRELATION_ID]: this.correlationId,
       [CAUSATION_ID]: this.requestId,
       ...options.headers,
     };
     const auth = this.header(AUTHORIZATION);
     if (auth !== undefined) headers[AUTHORIZATION] = auth;
-    const remaining = this.remainingMs();
-    const timeoutMs = options.timeoutMs === undefined ? remaining : Math.min(options.timeoutMs, remaining);
-    const msg = await requestFunction(this.scope.nc, { subject: this.scope.subjectFor(fn), fn, body: JSON.stringify(input), headers, timeoutMs });
-    return decodeReply(fn, msg) as T;
+    const end = options.timeoutMs === undefined ? this.scope.deadline : Math.min(Date.now() + options.timeoutMs, this.scope.deadline);
+    const body = JSON.stringify(input);
+    const endSpan = opsHooks.startCall?.(this.scope.trace, fn, traceparent);
+    // 429 and a local no-responders 503 are retried within the deadline (runtime/ops/retry.ts says why that is safe).
+    const result = withRetry(async () => {
+      const msg = await requestFunction(this.scope.nc, { subject: this.scope.subjectFor(fn), fn, body, headers, timeoutMs: end - Date.now() });
+      return decodeReply(fn, msg) as T;
+    }, end);
+    if (endSpan) result.then(() => endSpan(undefined), (err: unknown) => endSpan(isFunctionError(err) ? err.code : 500));
+    return result;
   }
 
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV> {

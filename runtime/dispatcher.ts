@@ -15,6 +15,7 @@ import { continueTrace } from "./trace.ts";
 import { compileValidator } from "./validation.ts";
 import { RequestContext, correlationIdOf } from "./context.ts";
 import { verifyCaller } from "./auth.ts";
+import { opsHooks } from "./ops/hooks.ts";
 
 /** What the dispatcher needs from its host. */
 export interface DispatchEnvironment {
@@ -64,6 +65,7 @@ export function createDispatcher(def: FunctionDefinition, env: DispatchEnvironme
     } finally {
       if (admitted) stats.end();
       stats.record(nowNs() - start, outcome && { code: outcome.code, message: outcome.message, rejected: outcome.code === 429 });
+      opsHooks.onRequest?.(def.name, def.version, nowNs() - start, outcome?.code);
     }
   };
   return (msg) => void handle(msg);
@@ -86,6 +88,7 @@ function requestTimeout(msg: Msg, own: number): number {
 async function runWithDeadline(def: FunctionDefinition, env: DispatchEnvironment, msg: Msg, input: unknown, timeoutMs: number, log: Logger): Promise<unknown> {
   const controller = new AbortController();
   const trace = continueTrace(msg.headers?.get(TRACEPARENT));
+  const endSpan = opsHooks.startInvocation?.(def.name, def.version, trace, msg.headers?.get(TRACEPARENT));
   const ctx = new RequestContext({
     nc: env.nc,
     state: env.state,
@@ -111,8 +114,10 @@ async function runWithDeadline(def: FunctionDefinition, env: DispatchEnvironment
     if (def.auth) ctx.caller = await verifyCaller(ctx, msg.headers?.get(AUTHORIZATION), def.auth);
     return def.handler(input, ctx);
   })();
+  const outcome = Promise.race([work, timeout]);
+  if (endSpan) outcome.then(() => endSpan(undefined), (err: unknown) => endSpan(toFunctionError(err).code));
   try {
-    return await Promise.race([work, timeout]);
+    return await outcome;
   } finally {
     clearTimeout(timer);
     // A handler still running after its deadline may fail later; that must not crash the process.

@@ -7,6 +7,8 @@ import { ensureEventsStream } from "./events.ts";
 import { type InstanceOrigin, type RunningFunction, startFunction } from "./function-instance.ts";
 import { type Logger, createLogger } from "./logger.ts";
 import { type StateAccess, createStateAccess } from "./state.ts";
+import { opsPortFromEnv } from "./ops/ops-port.ts";
+import { flushTracing, initTracingFromEnv } from "./ops/tracing.ts";
 
 /** Options of `startHost`. */
 export interface HostOptions {
@@ -18,6 +20,8 @@ export interface HostOptions {
   origins?: Map<string, InstanceOrigin>;
   /** Gives up waiting for the server when it fires. */
   signal?: AbortSignal;
+  /** Port of the /healthz, /readyz and /metrics server (0 = any free port); default NFN_HTTP_PORT, none when unset. */
+  opsPort?: number;
 }
 
 /** A running set of functions. */
@@ -27,6 +31,8 @@ export interface Host {
   readonly state: StateAccess;
   readonly log: Logger;
   readonly functions: ReadonlyMap<string, RunningFunction>;
+  /** The ops HTTP server (health, readiness, metrics), when one was asked for. */
+  readonly ops: { readonly port: number } | undefined;
   /** Starts one more function (or a new version next to the old one: the caller stops the old). */
   add(def: FunctionDefinition, origin?: InstanceOrigin): Promise<RunningFunction>;
   /** Stops one function (in-flight requests finish, at most `graceMs`) and forgets it; false when it was not running. */
@@ -48,7 +54,16 @@ export async function startHost(defs: FunctionDefinition[], options: HostOptions
   await ensureEventsStream(nc, config.replicas).catch((err: unknown) => {
     log.warn("EVENTS stream not available: is JetStream enabled (nats-server -js)? ctx.emit will fail", { error: err });
   });
+  await initTracingFromEnv();
   const functions = new Map<string, RunningFunction>();
+  const opsPort = options.opsPort ?? opsPortFromEnv();
+  // Loaded only when asked for, so a function process without NFN_HTTP_PORT never loads prom-client.
+  const ops =
+    opsPort === undefined
+      ? undefined
+      : await import("./ops/ops-server.ts").then((m) =>
+          m.startOpsServer({ nc, endpoints: () => [...functions.values()].map((f) => ({ name: f.definition.name, version: f.definition.version, stats: f.stats })) }, opsPort),
+        );
   const env = { nc, state, subjectPrefix: config.subjectPrefix, queue: config.queue, log };
   let stopping: Promise<void> | undefined;
 
@@ -58,9 +73,11 @@ export async function startHost(defs: FunctionDefinition[], options: HostOptions
     state,
     log,
     functions,
+    ops,
     async add(def, origin) {
       const running = await startFunction(def, env, origin ?? options.origins?.get(def.name));
       functions.set(def.name, running);
+      ops?.track(def.name, def.version, running.stats);
       log.info("function registered", { fn: def.name, version: def.version, subject: running.subject });
       return running;
     },
@@ -75,6 +92,7 @@ export async function startHost(defs: FunctionDefinition[], options: HostOptions
     stop(graceMs = config.shutdownGraceMs) {
       stopping ??= (async () => {
         await Promise.all([...functions.values()].map((f) => f.stop(graceMs)));
+        await Promise.all([ops?.close(), flushTracing()]);
         if (ownsConnection && !nc.isClosed()) await nc.drain();
       })();
       return stopping;

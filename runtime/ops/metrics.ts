@@ -1,0 +1,99 @@
+/**
+ * Prometheus metrics (prom-client) for runtime processes and the gateway. Nothing is registered or
+ * recorded until `enableFunctionMetrics` or `trackConnection` is called.
+ */
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { EndpointStats } from "../stats.ts";
+import { opsHooks } from "./hooks.ts";
+
+/** Latency buckets in seconds: 1 ms .. 10 s, where function latencies live. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The process-wide registry that `/metrics` serves. */
+export const registry = new Registry();
+
+// Endpoints whose in-flight count the gauge reads at scrape time (no work per request).
+const liveEndpoints = new Map<EndpointStats, { fn: string; version: string }>();
+let functionMetricsOn = false;
+
+/** Starts recording per-function metrics through the dispatcher's hook; safe to call twice. */
+export function enableFunctionMetrics(): void {
+  if (functionMetricsOn) return;
+  functionMetricsOn = true;
+  const requests = new Counter({ name: "nfn_function_requests_total", help: "Requests handled, any outcome", labelNames: ["function", "version"], registers: [registry] });
+  const errors = new Counter({ name: "nfn_function_errors_total", help: "Error replies by code", labelNames: ["function", "version", "code"], registers: [registry] });
+  const rejected = new Counter({ name: "nfn_function_rejected_total", help: "Requests refused with 429 (in-flight limit)", labelNames: ["function", "version"], registers: [registry] });
+  const duration = new Histogram({
+    name: "nfn_function_duration_seconds",
+    help: "Time from receiving a request to its reply",
+    labelNames: ["function", "version"],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  new Gauge({
+    name: "nfn_function_in_flight",
+    help: "Requests admitted and not yet replied to",
+    labelNames: ["function", "version"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [stats, labels] of liveEndpoints) this.inc({ function: labels.fn, version: labels.version }, stats.inFlight);
+    },
+  });
+  opsHooks.onRequest = (fn, version, elapsedNs, code) => {
+    const labels = { function: fn, version };
+    requests.inc(labels);
+    duration.observe(labels, Number(elapsedNs) / 1e9);
+    if (code !== undefined) {
+      errors.inc({ ...labels, code: String(code) });
+      if (code === 429) rejected.inc(labels);
+    }
+  };
+}
+
+/** Adds an endpoint to the in-flight gauge; returns the function that removes it. */
+export function trackEndpoint(fn: string, version: string, stats: EndpointStats): () => void {
+  liveEndpoints.set(stats, { fn, version });
+  return () => liveEndpoints.delete(stats);
+}
+
+interface ConnectionMetrics {
+  state: Gauge;
+  reconnects: Counter;
+  disconnects: Counter;
+}
+let connectionMetrics: ConnectionMetrics | undefined;
+
+/** Exports the state of `nc` (1 connected, 0 not) and counts its disconnects and reconnects. */
+export function trackConnection(nc: NatsConnection, role: string): void {
+  connectionMetrics ??= {
+    state: new Gauge({ name: "nfn_nats_connected", help: "1 while the NATS connection is up", labelNames: ["role"], registers: [registry] }),
+    reconnects: new Counter({ name: "nfn_nats_reconnects_total", help: "Reconnections to NATS", labelNames: ["role"], registers: [registry] }),
+    disconnects: new Counter({ name: "nfn_nats_disconnects_total", help: "Losses of the NATS connection", labelNames: ["role"], registers: [registry] }),
+  };
+  const m = connectionMetrics;
+  m.state.set({ role }, nc.isClosed() ? 0 : 1);
+  m.reconnects.inc({ role }, 0);
+  m.disconnects.inc({ role }, 0);
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") {
+        m.state.set({ role }, 0);
+        m.disconnects.inc({ role });
+      } else if (s.type === "reconnect") {
+        m.state.set({ role }, 1);
+        m.reconnects.inc({ role });
+      }
+    }
+  })().catch(() => {});
+  void nc.closed().then(() => m.state.set({ role }, 0));
+}
+
+/** The text exposition of every registered metric. */
+export function metricsText(): Promise<string> {
+  return registry.metrics();
+}
+
+/** The Content-Type of `metricsText`. */
+export const METRICS_CONTENT_TYPE = registry.contentType;
