@@ -7,6 +7,7 @@ import { type MicroEndpoint, registerEndpoint } from "./micro-adapter.ts";
 import type { StateAccess } from "./state.ts";
 import { EndpointStats } from "./stats.ts";
 import { startTimers } from "./timers.ts";
+import { startTriggers } from "./triggers.ts";
 import { subjectFor as functionSubject } from "./config.ts";
 
 /** Everything a function instance shares with the other functions of its host. */
@@ -38,8 +39,12 @@ export interface RunningFunction {
 export async function startFunction(def: FunctionDefinition, env: InstanceEnvironment, origin: InstanceOrigin = {}): Promise<RunningFunction> {
   const subjectFor = (fn: string) => functionSubject(env, fn);
   const stopTimers = startTimers(def, env);
+  const stopTriggers = await startTriggers(def, env).catch(async (err: unknown) => {
+    await stopTimers();
+    throw err;
+  });
   if (def.endpoint === false) {
-    return { definition: def, subject: undefined, endpoint: undefined, stats: undefined, stop: stopTimers };
+    return { definition: def, subject: undefined, endpoint: undefined, stats: undefined, stop: () => Promise.all([stopTimers(), stopTriggers()]).then(() => undefined) };
   }
   const subject = subjectFor(def.name);
   const stats = new EndpointStats(def.name, subject, env.queue);
@@ -69,7 +74,7 @@ export async function startFunction(def: FunctionDefinition, env: InstanceEnviro
     endpoint,
     stats: endpoint.stats,
     async stop(graceMs) {
-      await Promise.all([endpoint.stop(), stopTimers()]);
+      await Promise.all([endpoint.stop(), stopTimers(), stopTriggers()]);
       await waitUntil(() => endpoint.stats.inFlight === 0, graceMs);
     },
   };
