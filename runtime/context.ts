@@ -6,7 +6,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { CallOptions, Caller, Context, DomainEvent, EmitOptions } from "./types.ts";
 import type { Logger } from "./logger.ts";
 import type { StateAccess } from "./state.ts";
-import { type TraceContext, childTraceparent, formatTraceparent } from "./trace.ts";
+import { type TraceContext, childTraceparent, continueTrace, formatTraceparent } from "./trace.ts";
 import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
 import { decodeReply, requestFunction } from "./call.ts";
 import { isFunctionError } from "./errors.ts";
@@ -14,43 +14,83 @@ import { newEvent, publishEvent } from "./events.ts";
 import { opsHooks } from "./ops/hooks.ts";
 import { withRetry } from "./ops/retry.ts";
 
-/** What the dispatcher knows about one request when it builds the context. */
+/**
+ * What the dispatcher knows about one request when it builds the context. Ids and the trace are
+ * optional: when absent they are made on first use, so a handler that needs none of them costs none.
+ */
 export interface RequestScope {
   nc: NatsConnection;
   state: StateAccess;
   subjectFor: (fn: string) => string;
   fn: { name: string; version: string };
   headers: MsgHdrs | undefined;
-  trace: TraceContext;
-  correlationId: string;
+  trace?: TraceContext;
+  correlationId?: string;
   /** This request's id, or the id of the event that triggered it; the causation id of what it causes. */
-  requestId: string;
+  requestId?: string;
   deadline: number;
-  signal: AbortSignal;
+  cancel: Cancellation;
   log: Logger;
+}
+
+/** An AbortSignal made only when someone asks for it; aborting before that still shows on it. */
+export class Cancellation {
+  private controller: AbortController | undefined;
+  private reason: unknown;
+  private aborted = false;
+
+  /** The signal handlers see as `ctx.signal`. */
+  get signal(): AbortSignal {
+    if (this.aborted && !this.controller) return AbortSignal.abort(this.reason);
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  /** Fires the signal (now, or as soon as it is made). */
+  abort(reason: unknown): void {
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** True once abort was called. */
+  get isAborted(): boolean {
+    return this.aborted;
+  }
 }
 
 /** The runtime's Context for one request. */
 export class RequestContext implements Context {
   caller: Caller | undefined;
   private boundLog: Logger | undefined;
+  private traceValue: TraceContext | undefined;
+  private correlationValue: string | undefined;
+  private requestIdValue: string | undefined;
 
   constructor(private readonly scope: RequestScope) {}
+
+  /** The trace this request runs in: the caller's continued, or a new one. */
+  get trace(): TraceContext {
+    this.traceValue ??= this.scope.trace ?? continueTrace(this.scope.headers?.get(TRACEPARENT));
+    return this.traceValue;
+  }
 
   get function() {
     return this.scope.fn;
   }
-  get requestId() {
-    return this.scope.requestId;
+  get requestId(): string {
+    this.requestIdValue ??= this.scope.requestId ?? randomUUID();
+    return this.requestIdValue;
   }
-  get correlationId() {
-    return this.scope.correlationId;
+  get correlationId(): string {
+    this.correlationValue ??= this.scope.correlationId ?? correlationIdOf(this.scope.headers);
+    return this.correlationValue;
   }
-  get traceId() {
-    return this.scope.trace.traceId;
+  get traceId(): string {
+    return this.trace.traceId;
   }
-  get signal() {
-    return this.scope.signal;
+  get signal(): AbortSignal {
+    return this.scope.cancel.signal;
   }
   get deadline() {
     return this.scope.deadline;
@@ -73,7 +113,7 @@ export class RequestContext implements Context {
   }
 
   async call<T = unknown>(fn: string, input: unknown, options: CallOptions = {}): Promise<T> {
-    const traceparent = childTraceparent(this.scope.trace);
+    const traceparent = childTraceparent(this.trace);
     const headers: Record<string, string> = {
       [TRACEPARENT]: traceparent,
       [CORRELATION_ID]: this.correlationId,
@@ -84,7 +124,7 @@ export class RequestContext implements Context {
     if (auth !== undefined) headers[AUTHORIZATION] = auth;
     const end = options.timeoutMs === undefined ? this.scope.deadline : Math.min(Date.now() + options.timeoutMs, this.scope.deadline);
     const body = JSON.stringify(input);
-    const endSpan = opsHooks.startCall?.(this.scope.trace, fn, traceparent);
+    const endSpan = opsHooks.startCall?.(this.trace, fn, traceparent);
     // 429 and a local no-responders 503 are retried within the deadline (runtime/ops/retry.ts says why that is safe).
     const result = withRetry(async () => {
       const msg = await requestFunction(this.scope.nc, { subject: this.scope.subjectFor(fn), fn, body, headers, timeoutMs: end - Date.now() });
@@ -103,10 +143,10 @@ export class RequestContext implements Context {
       correlationId: this.correlationId,
       causationId: this.requestId,
       source: this.scope.fn.name,
-      traceparent: formatTraceparent(this.scope.trace),
+      traceparent: formatTraceparent(this.trace),
     });
     if (options.eventId !== undefined) event.eventId = options.eventId;
-    await publishEvent(this.scope.state.js, event, formatTraceparent(this.scope.trace));
+    await publishEvent(this.scope.state.js, event, formatTraceparent(this.trace));
     return event;
   }
 }

@@ -2,7 +2,6 @@
  * The per-request pipeline: size → JSON → request schema → in-flight limit → deadline → auth →
  * handler → response schema → exactly one reply → stats.
  */
-import { randomUUID } from "node:crypto";
 import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import type { FunctionDefinition } from "./define-function.ts";
 import { FunctionError, headerText, toFunctionError } from "./errors.ts";
@@ -13,7 +12,7 @@ import type { StateAccess } from "./state.ts";
 import { type EndpointStats, nowNs } from "./stats.ts";
 import { continueTrace } from "./trace.ts";
 import { compileValidator } from "./validation.ts";
-import { RequestContext, correlationIdOf } from "./context.ts";
+import { Cancellation, RequestContext } from "./context.ts";
 import { verifyCaller } from "./auth.ts";
 import { opsHooks } from "./ops/hooks.ts";
 
@@ -51,9 +50,11 @@ export function createDispatcher(def: FunctionDefinition, env: DispatchEnvironme
       }
       stats.begin();
       admitted = true;
-      const result = await runWithDeadline(def, env, msg, input, requestTimeout(msg, timeoutMs), log);
-      if (validateResponse(result)) {
-        log.error("reply does not match the response schema", { details: validateResponse(result) });
+      const run = runWithDeadline(def, env, msg, input, requestTimeout(msg, timeoutMs), log);
+      const result = isPromiseLike(run) ? await run : run;
+      const replyProblems = validateResponse(result);
+      if (replyProblems) {
+        log.error("reply does not match the response schema", { details: replyProblems });
         throw new FunctionError(500, "internal error");
       }
       msg.respond(JSON.stringify(result));
@@ -85,10 +86,15 @@ function requestTimeout(msg: Msg, own: number): number {
   return Number.isFinite(sent) && sent > 0 ? Math.min(own, sent) : own;
 }
 
-async function runWithDeadline(def: FunctionDefinition, env: DispatchEnvironment, msg: Msg, input: unknown, timeoutMs: number, log: Logger): Promise<unknown> {
-  const controller = new AbortController();
-  const trace = continueTrace(msg.headers?.get(TRACEPARENT));
-  const endSpan = opsHooks.startInvocation?.(def.name, def.version, trace, msg.headers?.get(TRACEPARENT));
+/**
+ * Runs auth and the handler under the request's deadline. A synchronous handler without auth
+ * returns directly: nothing can time out, so no timer, signal or promise is made for it.
+ */
+function runWithDeadline(def: FunctionDefinition, env: DispatchEnvironment, msg: Msg, input: unknown, timeoutMs: number, log: Logger): unknown {
+  const cancel = new Cancellation();
+  const traceparent = msg.headers?.get(TRACEPARENT);
+  const trace = opsHooks.startInvocation ? continueTrace(traceparent) : undefined;
+  const endSpan = trace && opsHooks.startInvocation?.(def.name, def.version, trace, traceparent);
   const ctx = new RequestContext({
     nc: env.nc,
     state: env.state,
@@ -96,33 +102,53 @@ async function runWithDeadline(def: FunctionDefinition, env: DispatchEnvironment
     fn: { name: def.name, version: def.version },
     headers: msg.headers,
     trace,
-    correlationId: correlationIdOf(msg.headers),
-    requestId: randomUUID(),
     deadline: Date.now() + timeoutMs,
-    signal: controller.signal,
+    cancel,
     log,
   });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  let work: unknown;
+  if (def.auth) {
+    const auth = def.auth;
+    work = verifyCaller(ctx, msg.headers?.get(AUTHORIZATION), auth).then((caller) => {
+      ctx.caller = caller;
+      return def.handler(input, ctx);
+    });
+  } else {
+    try {
+      work = def.handler(input, ctx);
+    } catch (err) {
+      endSpan?.(toFunctionError(err).code);
+      throw err;
+    }
+    if (!isPromiseLike(work)) {
+      endSpan?.(undefined);
+      return work;
+    }
+  }
+  const pending = work as PromiseLike<unknown>;
+  const outcome = new Promise<unknown>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const err = new FunctionError(504, `${def.name} did not finish within ${timeoutMs} ms`);
-      controller.abort(err);
+      cancel.abort(err);
       reject(err);
     }, timeoutMs);
+    pending.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        // After the deadline the caller already has its 504; a late failure is only logged.
+        if (cancel.isAborted) log.debug("handler ended after its deadline", { error: err });
+        reject(err);
+      },
+    );
   });
-  const work = (async () => {
-    if (def.auth) ctx.caller = await verifyCaller(ctx, msg.headers?.get(AUTHORIZATION), def.auth);
-    return def.handler(input, ctx);
-  })();
-  const outcome = Promise.race([work, timeout]);
   if (endSpan) outcome.then(() => endSpan(undefined), (err: unknown) => endSpan(toFunctionError(err).code));
-  try {
-    return await outcome;
-  } finally {
-    clearTimeout(timer);
-    // A handler still running after its deadline may fail later; that must not crash the process.
-    work.catch((err: unknown) => {
-      if (controller.signal.aborted) log.debug("handler ended after its deadline", { error: err });
-    });
-  }
+  return outcome;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }

@@ -1,7 +1,7 @@
 /** Contexts for work that no request started: timers, and events that trigger functions. */
 import { randomUUID } from "node:crypto";
 import type { FunctionDefinition } from "./define-function.ts";
-import { RequestContext } from "./context.ts";
+import { Cancellation, RequestContext } from "./context.ts";
 import type { InstanceEnvironment } from "./function-instance.ts";
 import { subjectFor } from "./config.ts";
 import { continueTrace } from "./trace.ts";
@@ -15,8 +15,8 @@ export interface InternalOrigin {
 
 /** A context for internal work of `def`, with the function's timeout as deadline. */
 export function createInternalContext(def: FunctionDefinition, env: InstanceEnvironment, origin: InternalOrigin = {}): { ctx: RequestContext; done(): void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`${def.name} internal work ran past ${def.limits.timeoutMs} ms`)), def.limits.timeoutMs);
+  const cancel = new Cancellation();
+  const timer = setTimeout(() => cancel.abort(new Error(`${def.name} internal work ran past ${def.limits.timeoutMs} ms`)), def.limits.timeoutMs);
   const ctx = new RequestContext({
     nc: env.nc,
     state: env.state,
@@ -27,7 +27,7 @@ export function createInternalContext(def: FunctionDefinition, env: InstanceEnvi
     correlationId: origin.correlationId ?? randomUUID(),
     requestId: origin.requestId ?? randomUUID(),
     deadline: Date.now() + def.limits.timeoutMs,
-    signal: controller.signal,
+    cancel,
     log: env.log.child({ fn: def.name, version: def.version }),
   });
   return { ctx, done: () => clearTimeout(timer) };

@@ -1,0 +1,110 @@
+/**
+ * `npm run bench`: the runtime (validation on) against bare @nats-io/services doing the same handler
+ * work, at 1, 32 and 256 requests in flight, each side in its own process against one local
+ * nats-server. Prints req/s, p50, p99 and the runtime/bare ratios.
+ */
+import { spawn } from "node:child_process";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { startNatsServer } from "../runtime/nats-server.ts";
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
+const WARMUP_MS = 1000;
+const LEVELS = [1, 32, 256];
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const payload = JSON.stringify({ sku: "AOVE-PICUAL-500ML", quantity: 3 });
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(nc: NatsConnection, subject: string, inFlight: number, ms: number): Promise<Result> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + ms;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const reply = await nc.request(subject, payload, { timeout: 5000 });
+        if (reply.headers?.get("Nats-Service-Error-Code")) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? 0;
+  return { rps: latencies.length / (elapsed / 1000), p50: at(0.5), p99: at(0.99), errors };
+}
+
+async function serve(mode: string, url: string): Promise<() => void> {
+  const child = spawn(process.execPath, ["--import", "tsx", new URL("./bench-service.ts", import.meta.url).pathname, mode], {
+    env: { ...process.env, NATS_URL: url, LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (c: Buffer) => c.toString().includes("ready") && resolve());
+    child.once("exit", (code) => reject(new Error(`${mode} service exited with ${code}`)));
+  });
+  return () => child.kill("SIGKILL");
+}
+
+const server = await startNatsServer();
+const nc = await connect({ servers: server.url });
+const best = new Map<string, Result>();
+try {
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Alternate which side goes first, so neither always runs on a warmer machine.
+    const order = round % 2 === 1 ? ["bare", "runtime"] : ["runtime", "bare"];
+    for (const mode of order) {
+      const stop = await serve(mode, server.url);
+      const subject = `bench.bench_${mode}`;
+      try {
+        for (const inFlight of LEVELS) {
+          await load(nc, subject, inFlight, WARMUP_MS);
+          const r = await load(nc, subject, inFlight, DURATION_MS);
+          process.stderr.write(`round ${round} ${mode.padEnd(7)} in-flight ${String(inFlight).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, errors ${r.errors}\n`);
+          const key = `${mode}:${inFlight}`;
+          const prev = best.get(key);
+          if (!prev || r.rps > prev.rps) best.set(key, r);
+        }
+      } finally {
+        stop();
+      }
+    }
+  }
+} finally {
+  await nc.close();
+  await server.stop();
+}
+
+const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
+console.log(`\nBest of ${ROUNDS} rounds, ${DURATION_MS / 1000} s each, ${payload.length}-byte request, one local nats-server:\n`);
+console.log(row(["in flight", "bare req/s", "nfn req/s", "throughput ratio", "bare p50 ms", "nfn p50 ms", "bare p99 ms", "nfn p99 ms", "p99 ratio"]));
+console.log(row(Array(9).fill("---")));
+for (const inFlight of LEVELS) {
+  const bare = best.get(`bare:${inFlight}`);
+  const nfn = best.get(`runtime:${inFlight}`);
+  if (!bare || !nfn) continue;
+  console.log(
+    row([
+      String(inFlight),
+      String(Math.round(bare.rps)),
+      String(Math.round(nfn.rps)),
+      `${(nfn.rps / bare.rps).toFixed(2)}×`,
+      bare.p50.toFixed(3),
+      nfn.p50.toFixed(3),
+      bare.p99.toFixed(3),
+      nfn.p99.toFixed(3),
+      `${(nfn.p99 / bare.p99).toFixed(2)}×`,
+    ]),
+  );
+}
