@@ -1,0 +1,50 @@
+/** check_inventory: what could be reserved right now, with prices; reads only. */
+import { defineFunction } from "../../runtime/index.ts";
+import common from "../../schemas/common.json" with { type: "json" };
+import request from "../../schemas/check_inventory.request.json" with { type: "json" };
+import response from "../../schemas/check_inventory.response.json" with { type: "json" };
+import { availableOf, inventoryKv, readStock } from "../_shared/inventory-store.ts";
+import { mergeLines } from "../_shared/stock-reserve.ts";
+import type { StockLine } from "../_shared/stock-types.ts";
+
+interface CheckLine {
+  sku: string;
+  requested: number;
+  available: number;
+  ok: boolean;
+  priceCents?: number;
+  currency?: string;
+  name?: string;
+}
+
+/** The function. */
+export default defineFunction<{ items: StockLine[] }, { available: boolean; items: CheckLine[] }>({
+  name: "check_inventory",
+  version: "1.0.0",
+  description: "Tells whether each line could be reserved now (unknown sku: ok false, available 0), with its price",
+  request,
+  response,
+  sharedSchemas: [common],
+  async handler(input, ctx) {
+    const kv = await inventoryKv(ctx);
+    // Lines naming the same sku are checked together, as reserve_stock would hold them.
+    const lines = mergeLines(input.items);
+    const items = await Promise.all(
+      lines.map(async ({ sku, quantity }): Promise<CheckLine> => {
+        const rec = (await readStock(kv, sku))?.value;
+        if (!rec) return { sku, requested: quantity, available: 0, ok: false };
+        const available = Math.max(0, availableOf(rec));
+        return {
+          sku,
+          requested: quantity,
+          available,
+          ok: available >= quantity,
+          priceCents: rec.priceCents,
+          currency: rec.currency,
+          name: rec.name,
+        };
+      }),
+    );
+    return { available: items.every((i) => i.ok), items };
+  },
+});

@@ -1,0 +1,23 @@
+/** commit_stock: turns an order's reservation into a sale (onHand and reserved both go down); idempotent. */
+import { defineFunction } from "../../runtime/index.ts";
+import common from "../../schemas/common.json" with { type: "json" };
+import request from "../../schemas/commit_stock.request.json" with { type: "json" };
+import response from "../../schemas/commit_stock.response.json" with { type: "json" };
+import { waitWhilePending } from "../_shared/stock-reserve.ts";
+import { commitReservation } from "../_shared/stock-settle.ts";
+import { openStockStore } from "../_shared/stock-store.ts";
+
+/** The function. */
+export default defineFunction<{ orderId: string }, { orderId: string; status: "committed" }>({
+  name: "commit_stock",
+  version: "1.0.0",
+  description: "Commits the stock reserved for an order as sold; idempotent; 404 when the order has no reservation",
+  request,
+  response,
+  sharedSchemas: [common],
+  async handler(input, ctx) {
+    const store = await openStockStore(ctx);
+    const r = await commitReservation(store, input.orderId, (orderId) => waitWhilePending(store, orderId));
+    return { orderId: r.orderId, status: "committed" };
+  },
+});

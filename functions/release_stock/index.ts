@@ -1,0 +1,23 @@
+/** release_stock: gives an order's reserved stock back (saga compensation); idempotent; leaves a tombstone when nothing was reserved yet. */
+import { defineFunction } from "../../runtime/index.ts";
+import common from "../../schemas/common.json" with { type: "json" };
+import request from "../../schemas/release_stock.request.json" with { type: "json" };
+import response from "../../schemas/release_stock.response.json" with { type: "json" };
+import { releaseReservation } from "../_shared/stock-settle.ts";
+import { openStockStore } from "../_shared/stock-store.ts";
+
+type Reason = "requested" | "expired" | "abandoned" | "released_before_reserve" | "out_of_stock";
+
+/** The function. */
+export default defineFunction<{ orderId: string }, { orderId: string; status: "released"; reason: Reason }>({
+  name: "release_stock",
+  version: "1.0.0",
+  description: "Releases the stock reserved for an order; idempotent; a release before the reserve makes that reserve fail",
+  request,
+  response,
+  sharedSchemas: [common],
+  async handler(input, ctx) {
+    const r = await releaseReservation(await openStockStore(ctx), input.orderId, "requested");
+    return { orderId: r.orderId, status: "released", reason: r.status === "rejected" ? "out_of_stock" : (r.reason ?? "requested") };
+  },
+});

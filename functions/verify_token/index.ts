@@ -1,0 +1,31 @@
+/** verify_token: checks a JWT with jose and returns its subject and scopes; every other function gets its caller from here. */
+import { defineFunction } from "../../runtime/index.ts";
+import request from "../../schemas/verify_token.request.json" with { type: "json" };
+import response from "../../schemas/verify_token.response.json" with { type: "json" };
+import { authKeys, hasAnyKey, NO_KEY_MESSAGE } from "../_shared/auth-keys.ts";
+import { type VerifiedToken, verifyJwt } from "../_shared/auth-verify.ts";
+
+/** The function; a missing key is a warning at start and a 401 per request, so the other functions keep serving. */
+export default defineFunction<{ token: string }, VerifiedToken & { valid: true }>({
+  name: "verify_token",
+  version: "1.0.0",
+  description:
+    "Verifies a JWT (HS256 secret, or RS256/ES256/EdDSA public key or JWKS) and returns sub, scopes, exp and claims; 401 when not valid",
+  request,
+  response,
+  limits: { maxInFlight: 1024 },
+  timers: [
+    {
+      name: "check-keys",
+      everyMs: 2_147_483_647, // only the run at start matters
+      run(ctx) {
+        if (!hasAnyKey(authKeys())) ctx.log.warn(`${NO_KEY_MESSAGE}; every token is refused with 401 until then`);
+        return Promise.resolve();
+      },
+    },
+  ],
+  async handler(input) {
+    const verified = await verifyJwt(input.token, authKeys());
+    return { valid: true, ...verified };
+  },
+});
