@@ -128,7 +128,7 @@ async function startWorker(
         seq: m.info.streamSequence,
         error: err,
       });
-      m.term("parked on EVENTS_DLQ");
+      m.term(); // no reason text: nats-server 2.9 does not understand "+TERM <reason>"
     } catch (publishErr) {
       // Without the dead letter the event must not be dropped: retry the whole thing later.
       log.error("could not park event on the dead-letter stream; will retry", { error: publishErr });
