@@ -45,7 +45,7 @@ function envelope(eventType: string, data: Record<string, unknown>, aggregateId 
   };
 }
 
-describe("event-triggered functions", () => {
+void describe("event-triggered functions", () => {
   const hooks = new Cleanup();
   let nc: NatsConnection;
   let js: JetStreamClient;
@@ -63,7 +63,7 @@ describe("event-triggered functions", () => {
     js = jetstream(nc);
   });
 
-  it("runs onEvent with the event's id and correlation id, and acks it", async () => {
+  void it("runs onEvent with the event's id and correlation id, and acks it", async () => {
     const event = envelope("test.poked", { n: 1 });
     await js.publish("events.test.poked", JSON.stringify(event), { msgID: event.eventId });
     const kv = await host.state.kv("recorded");
@@ -82,7 +82,7 @@ describe("event-triggered functions", () => {
     );
   });
 
-  it("parks a poisoned event on EVENTS_DLQ after maxDeliveries while other events keep flowing", async () => {
+  void it("parks a poisoned event on EVENTS_DLQ after maxDeliveries while other events keep flowing", async () => {
     const poison = envelope("test.prodded", { poison: true });
     const good = Array.from({ length: 5 }, (_, i) => envelope(i % 2 ? "test.poked" : "test.prodded", { n: i }));
     await js.publish("events.test.prodded", JSON.stringify(poison), { msgID: poison.eventId });
@@ -112,7 +112,7 @@ describe("event-triggered functions", () => {
     );
   });
 
-  it("notify_customer delivered twice records one notification and emits notification.sent once", async () => {
+  void it("notify_customer delivered twice records one notification and emits notification.sent once", async () => {
     const orderId = randomUUID();
     const event = envelope("order.confirmed", { orderId, customerId: "customer-9", totalCents: 1250, currency: "EUR" }, orderId);
     // The same event stored twice (a publisher retry outside the duplicate window): delivered twice.
