@@ -71,7 +71,9 @@ try {
         for (const inFlight of LEVELS) {
           await load(nc, subject, inFlight, WARMUP_MS);
           const r = await load(nc, subject, inFlight, DURATION_MS);
-          process.stderr.write(`round ${round} ${mode.padEnd(7)} in-flight ${String(inFlight).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, errors ${r.errors}\n`);
+          process.stderr.write(
+            `round ${round} ${mode.padEnd(7)} in-flight ${String(inFlight).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, errors ${r.errors}\n`,
+          );
           const key = `${mode}:${inFlight}`;
           const prev = best.get(key);
           if (!prev || r.rps > prev.rps) best.set(key, r);
@@ -88,7 +90,9 @@ try {
 
 const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
 console.log(`\nBest of ${ROUNDS} rounds, ${DURATION_MS / 1000} s each, ${payload.length}-byte request, one local nats-server:\n`);
-console.log(row(["in flight", "bare req/s", "nfn req/s", "throughput ratio", "bare p50 ms", "nfn p50 ms", "bare p99 ms", "nfn p99 ms", "p99 ratio"]));
+console.log(
+  row(["in flight", "bare req/s", "nfn req/s", "throughput ratio", "bare p50 ms", "nfn p50 ms", "bare p99 ms", "nfn p99 ms", "p99 ratio"]),
+);
 console.log(row(Array(9).fill("---")));
 for (const inFlight of LEVELS) {
   const bare = best.get(`bare:${inFlight}`);

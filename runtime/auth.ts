@@ -9,7 +9,9 @@ export const VERIFY_TOKEN_FUNCTION = "verify_token";
 export async function verifyCaller(ctx: Context, authorization: string | undefined, requirement: AuthRequirement): Promise<Caller> {
   const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
   if (!match?.[1]) throw new FunctionError(401, "missing bearer token: send the header Authorization: Bearer <jwt>");
-  const verified = await ctx.call<{ sub: string; scopes: string[]; claims: Record<string, unknown> }>(VERIFY_TOKEN_FUNCTION, { token: match[1] });
+  const verified = await ctx.call<{ sub: string; scopes: string[]; claims: Record<string, unknown> }>(VERIFY_TOKEN_FUNCTION, {
+    token: match[1],
+  });
   const caller: Caller = { sub: verified.sub, scopes: verified.scopes, claims: verified.claims };
   const missing = (requirement.scopes ?? []).filter((s) => !caller.scopes.includes(s));
   if (missing.length > 0) throw new FunctionError(403, `token lacks the scope ${missing.join(", ")}`);

@@ -127,10 +127,20 @@ export class RequestContext implements Context {
     const endSpan = opsHooks.startCall?.(this.trace, fn, traceparent);
     // 429 and a local no-responders 503 are retried within the deadline (runtime/ops/retry.ts says why that is safe).
     const result = withRetry(async () => {
-      const msg = await requestFunction(this.scope.nc, { subject: this.scope.subjectFor(fn), fn, body, headers, timeoutMs: end - Date.now() });
+      const msg = await requestFunction(this.scope.nc, {
+        subject: this.scope.subjectFor(fn),
+        fn,
+        body,
+        headers,
+        timeoutMs: end - Date.now(),
+      });
       return decodeReply(fn, msg) as T;
     }, end);
-    if (endSpan) result.then(() => endSpan(undefined), (err: unknown) => endSpan(isFunctionError(err) ? err.code : 500));
+    if (endSpan)
+      result.then(
+        () => endSpan(undefined),
+        (err: unknown) => endSpan(isFunctionError(err) ? err.code : 500),
+      );
     return result;
   }
 
@@ -138,7 +148,12 @@ export class RequestContext implements Context {
     return this.scope.state.kv(bucket, options);
   }
 
-  async emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T, options: EmitOptions = {}): Promise<DomainEvent<T>> {
+  async emit<T extends Record<string, unknown>>(
+    eventType: string,
+    aggregateId: string,
+    data: T,
+    options: EmitOptions = {},
+  ): Promise<DomainEvent<T>> {
     const event = newEvent(eventType, aggregateId, data, {
       correlationId: this.correlationId,
       causationId: this.requestId,

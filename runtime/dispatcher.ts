@@ -43,7 +43,11 @@ export function createDispatcher(def: FunctionDefinition, env: DispatchEnvironme
       const details = validateRequest(input);
       if (details) {
         const first = details[0];
-        throw new FunctionError(400, `request does not match the schema of ${def.name}: ${first?.path || "/"} ${first?.message ?? ""}`.trim(), details);
+        throw new FunctionError(
+          400,
+          `request does not match the schema of ${def.name}: ${first?.path || "/"} ${first?.message ?? ""}`.trim(),
+          details,
+        );
       }
       if (stats.inFlight >= maxInFlight) {
         throw new FunctionError(429, `${def.name} is at its limit of ${maxInFlight} requests in flight; retry shortly`);
@@ -90,7 +94,14 @@ function requestTimeout(msg: Msg, own: number): number {
  * Runs auth and the handler under the request's deadline. A synchronous handler without auth
  * returns directly: nothing can time out, so no timer, signal or promise is made for it.
  */
-function runWithDeadline(def: FunctionDefinition, env: DispatchEnvironment, msg: Msg, input: unknown, timeoutMs: number, log: Logger): unknown {
+function runWithDeadline(
+  def: FunctionDefinition,
+  env: DispatchEnvironment,
+  msg: Msg,
+  input: unknown,
+  timeoutMs: number,
+  log: Logger,
+): unknown {
   const cancel = new Cancellation();
   const traceparent = msg.headers?.get(TRACEPARENT);
   const trace = opsHooks.startInvocation ? continueTrace(traceparent) : undefined;
@@ -145,7 +156,11 @@ function runWithDeadline(def: FunctionDefinition, env: DispatchEnvironment, msg:
       },
     );
   });
-  if (endSpan) outcome.then(() => endSpan(undefined), (err: unknown) => endSpan(toFunctionError(err).code));
+  if (endSpan)
+    outcome.then(
+      () => endSpan(undefined),
+      (err: unknown) => endSpan(toFunctionError(err).code),
+    );
   return outcome;
 }
 

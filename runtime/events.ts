@@ -43,7 +43,12 @@ export interface EventOrigin {
 }
 
 /** Builds the envelope of a new event. */
-export function newEvent<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T, origin: EventOrigin): DomainEvent<T> {
+export function newEvent<T extends Record<string, unknown>>(
+  eventType: string,
+  aggregateId: string,
+  data: T,
+  origin: EventOrigin,
+): DomainEvent<T> {
   return {
     eventId: randomUUID(),
     eventType,

@@ -36,7 +36,11 @@ export interface RunningFunction {
 }
 
 /** Registers `def` as its own micro service on `env.nc`. */
-export async function startFunction(def: FunctionDefinition, env: InstanceEnvironment, origin: InstanceOrigin = {}): Promise<RunningFunction> {
+export async function startFunction(
+  def: FunctionDefinition,
+  env: InstanceEnvironment,
+  origin: InstanceOrigin = {},
+): Promise<RunningFunction> {
   const subjectFor = (fn: string) => functionSubject(env, fn);
   const stopTimers = startTimers(def, env);
   const stopTriggers = await startTriggers(def, env).catch(async (err: unknown) => {
@@ -44,7 +48,13 @@ export async function startFunction(def: FunctionDefinition, env: InstanceEnviro
     throw err;
   });
   if (def.endpoint === false) {
-    return { definition: def, subject: undefined, endpoint: undefined, stats: undefined, stop: () => Promise.all([stopTimers(), stopTriggers()]).then(() => undefined) };
+    return {
+      definition: def,
+      subject: undefined,
+      endpoint: undefined,
+      stats: undefined,
+      stop: () => Promise.all([stopTimers(), stopTriggers()]).then(() => undefined),
+    };
   }
   const subject = subjectFor(def.name);
   const stats = new EndpointStats(def.name, subject, env.queue);

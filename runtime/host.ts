@@ -62,7 +62,14 @@ export async function startHost(defs: FunctionDefinition[], options: HostOptions
     opsPort === undefined
       ? undefined
       : await import("./ops/ops-server.ts").then((m) =>
-          m.startOpsServer({ nc, endpoints: () => [...functions.values()].map((f) => ({ name: f.definition.name, version: f.definition.version, stats: f.stats })) }, opsPort),
+          m.startOpsServer(
+            {
+              nc,
+              endpoints: () =>
+                [...functions.values()].map((f) => ({ name: f.definition.name, version: f.definition.version, stats: f.stats })),
+            },
+            opsPort,
+          ),
         );
   const env = { nc, state, subjectPrefix: config.subjectPrefix, queue: config.queue, log };
   let stopping: Promise<void> | undefined;
@@ -108,8 +115,10 @@ export async function startHost(defs: FunctionDefinition[], options: HostOptions
  */
 export async function runFunctions(defs: FunctionDefinition[], options: HostOptions = {}): Promise<Host> {
   const beforeStart = new AbortController();
-  let host: Host | undefined;
+  // Set once the host is up; a signal before that only has the connection attempts to stop.
+  const started: { host?: Host } = {};
   const shutdown = (signal: string) => {
+    const { host } = started;
     if (!host) {
       beforeStart.abort(new Error(`${signal} before the NATS server was reachable`));
       process.exit(0);
@@ -118,14 +127,15 @@ export async function runFunctions(defs: FunctionDefinition[], options: HostOpti
     host.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        host?.log.error("shutdown failed", { error: err });
+        host.log.error("shutdown failed", { error: err });
         process.exit(1);
       },
     );
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
-  host = await startHost(defs, { ...options, signal: options.signal ?? beforeStart.signal });
+  const host = await startHost(defs, { ...options, signal: options.signal ?? beforeStart.signal });
+  started.host = host;
   void host.nc.closed().then((err) => {
     if (err) host.log.error("NATS connection closed", { error: err });
   });

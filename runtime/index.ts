@@ -4,7 +4,17 @@
  */
 export { defineFunction, isFunctionDefinition, DEFAULT_LIMITS, type FunctionDefinition } from "./define-function.ts";
 export { FunctionError, isFunctionError, ERROR_CODES, type ErrorCode, type ErrorType, type ErrorBody } from "./errors.ts";
-export type { Context, FunctionSpec, FunctionLimits, Caller, AuthRequirement, EventTrigger, DomainEvent, CallOptions, EmitOptions } from "./types.ts";
+export type {
+  Context,
+  FunctionSpec,
+  FunctionLimits,
+  Caller,
+  AuthRequirement,
+  EventTrigger,
+  DomainEvent,
+  CallOptions,
+  EmitOptions,
+} from "./types.ts";
 export type { Logger } from "./logger.ts";
 export { createLogger } from "./logger.ts";
 export { configFromEnv, type RuntimeConfig } from "./config.ts";

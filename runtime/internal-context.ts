@@ -14,9 +14,16 @@ export interface InternalOrigin {
 }
 
 /** A context for internal work of `def`, with the function's timeout as deadline. */
-export function createInternalContext(def: FunctionDefinition, env: InstanceEnvironment, origin: InternalOrigin = {}): { ctx: RequestContext; done(): void } {
+export function createInternalContext(
+  def: FunctionDefinition,
+  env: InstanceEnvironment,
+  origin: InternalOrigin = {},
+): { ctx: RequestContext; done(): void } {
   const cancel = new Cancellation();
-  const timer = setTimeout(() => cancel.abort(new Error(`${def.name} internal work ran past ${def.limits.timeoutMs} ms`)), def.limits.timeoutMs);
+  const timer = setTimeout(
+    () => cancel.abort(new Error(`${def.name} internal work ran past ${def.limits.timeoutMs} ms`)),
+    def.limits.timeoutMs,
+  );
   const ctx = new RequestContext({
     nc: env.nc,
     state: env.state,

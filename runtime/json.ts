@@ -35,9 +35,7 @@ export function parseRequestBody(data: Uint8Array): unknown {
 
 function rejectPoisonKeys(this: unknown, key: string, value: unknown): unknown {
   if (POISON_KEYS.has(key)) {
-    throw new FunctionError(400, `request body has a forbidden key "${key}"`, [
-      { path: "", message: `key "${key}" is not allowed` },
-    ]);
+    throw new FunctionError(400, `request body has a forbidden key "${key}"`, [{ path: "", message: `key "${key}" is not allowed` }]);
   }
   return value;
 }
@@ -49,7 +47,8 @@ function checkDepth(text: string): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {

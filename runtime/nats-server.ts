@@ -65,7 +65,10 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const child = spawn("nats-server", args, { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`nats-server did not start within ${options.readyTimeoutMs ?? 15_000} ms:\n${log}`)), options.readyTimeoutMs ?? 15_000);
+    const timer = setTimeout(
+      () => fail(new Error(`nats-server did not start within ${options.readyTimeoutMs ?? 15_000} ms:\n${log}`)),
+      options.readyTimeoutMs ?? 15_000,
+    );
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill("SIGKILL");

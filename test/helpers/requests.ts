@@ -11,7 +11,12 @@ export interface Reply {
 }
 
 /** Sends `body` (string, bytes or a value to JSON-encode) to `subject` and decodes the reply. */
-export async function send(nc: NatsConnection, subject: string, body: unknown, options: { headers?: Record<string, string>; timeout?: number } = {}): Promise<Reply> {
+export async function send(
+  nc: NatsConnection,
+  subject: string,
+  body: unknown,
+  options: { headers?: Record<string, string>; timeout?: number } = {},
+): Promise<Reply> {
   const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
   const h = natsHeaders();
   for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);

@@ -104,7 +104,11 @@ describe("ADR-32 discovery and exact STATS", () => {
   });
 
   it("reports last_error as an empty string before any error", async () => {
-    const fresh = await startHost([{ ...probe, name: "fresh_probe" }], { config: host.config, nc: host.nc, log: createLogger({}, "silent") });
+    const fresh = await startHost([{ ...probe, name: "fresh_probe" }], {
+      config: host.config,
+      nc: host.nc,
+      log: createLogger({}, "silent"),
+    });
     hooks.after(() => fresh.stop(500));
     const freshStats = (await srv(nc, "$SRV.STATS.fresh_probe")) as unknown as StatsReply;
     assert.equal(freshStats.endpoints[0]?.last_error, "");

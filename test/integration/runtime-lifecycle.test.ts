@@ -32,21 +32,32 @@ describe("host lifecycle", () => {
     const server = await natsServer(cleanup);
     const nc = await natsClient(cleanup, server);
     const host = spawnHost(server.url, cleanup);
-    await eventually(async () => {
-      const reply = await send(nc, "fn.probe", { text: "up" }, { timeout: 500 }).catch(() => undefined);
-      return reply !== undefined && reply.code === undefined;
-    }, 20_000, "host up");
+    await eventually(
+      async () => {
+        const reply = await send(nc, "fn.probe", { text: "up" }, { timeout: 500 }).catch(() => undefined);
+        return reply !== undefined && reply.code === undefined;
+      },
+      20_000,
+      "host up",
+    );
 
     const replies = Array.from({ length: 50 }, (_, i) => send(nc, "fn.probe", { text: `r${i}`, sleepMs: 800 }, { timeout: 15_000 }));
-    await eventually(async () => {
-      const stats = JSON.parse((await nc.request("$SRV.STATS.probe")).string()) as { endpoints: Array<{ data: { in_flight: number } }> };
-      return stats.endpoints[0]?.data.in_flight === 50;
-    }, 10_000, "50 requests in flight");
+    await eventually(
+      async () => {
+        const stats = JSON.parse((await nc.request("$SRV.STATS.probe")).string()) as { endpoints: Array<{ data: { in_flight: number } }> };
+        return stats.endpoints[0]?.data.in_flight === 50;
+      },
+      10_000,
+      "50 requests in flight",
+    );
     host.child.kill("SIGTERM");
 
     const settled = await Promise.allSettled(replies);
     const texts = settled.map((s) => (s.status === "fulfilled" ? (s.value.body as { text?: string }).text : `lost: ${String(s.reason)}`));
-    assert.deepEqual(texts, Array.from({ length: 50 }, (_, i) => `r${i}`));
+    assert.deepEqual(
+      texts,
+      Array.from({ length: 50 }, (_, i) => `r${i}`),
+    );
     assert.equal(await host.exit, 0, host.stderr());
     // After shutdown nobody answers: new requests are not taken.
     await assert.rejects(send(nc, "fn.probe", { text: "late" }, { timeout: 1000 }));
@@ -63,10 +74,14 @@ describe("host lifecycle", () => {
     cleanup.after(() => server.stop());
     const nc = await connect({ servers: url });
     cleanup.after(() => nc.close());
-    const reply = await eventually(async () => {
-      const r = await send(nc, "fn.probe", { text: "late server" }, { timeout: 500 }).catch(() => undefined);
-      return r !== undefined && r.code === undefined ? r : undefined;
-    }, 30_000, "the host to register after the server came up");
+    const reply = await eventually(
+      async () => {
+        const r = await send(nc, "fn.probe", { text: "late server" }, { timeout: 500 }).catch(() => undefined);
+        return r !== undefined && r.code === undefined ? r : undefined;
+      },
+      30_000,
+      "the host to register after the server came up",
+    );
     assert.deepEqual(reply.body, { text: "late server" });
     host.child.kill("SIGTERM");
     assert.equal(await host.exit, 0);

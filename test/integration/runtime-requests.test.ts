@@ -45,7 +45,9 @@ describe("runtime request pipeline", () => {
     assert.equal(wrongType.code, 400);
     assert.deepEqual((wrongType.body as { error: { details: unknown } }).error.details, [{ path: "/sleepMs", message: "must be >= 0" }]);
     const unknownField = await send(nc, "fn.probe", { surprise: 1 });
-    assert.deepEqual((unknownField.body as { error: { details: unknown } }).error.details, [{ path: "/surprise", message: "is not allowed" }]);
+    assert.deepEqual((unknownField.body as { error: { details: unknown } }).error.details, [
+      { path: "/surprise", message: "is not allowed" },
+    ]);
     const missing = await send(nc, "fn.relay", { input: {} });
     assert.deepEqual((missing.body as { error: { details: unknown } }).error.details, [
       { path: "/target", message: "must have required property 'target'" },
@@ -162,9 +164,14 @@ describe("runtime request pipeline", () => {
 
   it("continues the caller's trace and correlation id through nested calls", async () => {
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const reply = await send(nc, "fn.relay", { target: "deadline_probe", input: {} }, {
-      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, "Nfn-Correlation-Id": "corr-1" },
-    });
+    const reply = await send(
+      nc,
+      "fn.relay",
+      { target: "deadline_probe", input: {} },
+      {
+        headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, "Nfn-Correlation-Id": "corr-1" },
+      },
+    );
     const inner = (reply.body as { result: { traceId: string; correlationId: string } }).result;
     assert.equal(inner.traceId, traceId);
     assert.equal(inner.correlationId, "corr-1");

@@ -9,5 +9,8 @@ it("README error-code table matches the runtime's code table", () => {
   const section = readme.split(/^## Error codes$/m)[1]?.split(/^## /m)[0];
   assert.ok(section, "README.md has a '## Error codes' section");
   const rows = [...section.matchAll(/^\|\s*(\d{3})\s*\|\s*`([A-Z_]+)`\s*\|/gm)].map((m) => [Number(m[1]), m[2]]);
-  assert.deepEqual(rows, Object.entries(ERROR_CODES).map(([code, type]) => [Number(code), type]));
+  assert.deepEqual(
+    rows,
+    Object.entries(ERROR_CODES).map(([code, type]) => [Number(code), type]),
+  );
 });

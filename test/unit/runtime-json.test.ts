@@ -22,19 +22,38 @@ describe("parseRequestBody", () => {
 
   it("accepts nesting of exactly the limit and refuses one level more", () => {
     const at = `${"[".repeat(MAX_JSON_DEPTH)}${"]".repeat(MAX_JSON_DEPTH)}`;
-    assert.equal(codeOf(() => parseRequestBody(bytes(at))), undefined);
+    assert.equal(
+      codeOf(() => parseRequestBody(bytes(at))),
+      undefined,
+    );
     const over = `${"[".repeat(MAX_JSON_DEPTH + 1)}${"]".repeat(MAX_JSON_DEPTH + 1)}`;
-    assert.equal(codeOf(() => parseRequestBody(bytes(over))), 400);
+    assert.equal(
+      codeOf(() => parseRequestBody(bytes(over))),
+      400,
+    );
   });
 
   it("does not count brackets inside strings, escaped quotes included", () => {
     const text = JSON.stringify({ s: `${"[".repeat(200)}\\"${"{".repeat(200)}` });
-    assert.equal(codeOf(() => parseRequestBody(bytes(text))), undefined);
+    assert.equal(
+      codeOf(() => parseRequestBody(bytes(text))),
+      undefined,
+    );
   });
 
   it("refuses __proto__, constructor and prototype keys at any depth, escaped or not", () => {
-    for (const text of ['{"__proto__":1}', '{"a":{"constructor":1}}', '[{"prototype":1}]', '{"\\u005f_proto__":1}', '{"con\\u0073tructor":1}']) {
-      assert.equal(codeOf(() => parseRequestBody(bytes(text))), 400, text);
+    for (const text of [
+      '{"__proto__":1}',
+      '{"a":{"constructor":1}}',
+      '[{"prototype":1}]',
+      '{"\\u005f_proto__":1}',
+      '{"con\\u0073tructor":1}',
+    ]) {
+      assert.equal(
+        codeOf(() => parseRequestBody(bytes(text))),
+        400,
+        text,
+      );
     }
   });
 
@@ -43,8 +62,17 @@ describe("parseRequestBody", () => {
   });
 
   it("refuses invalid UTF-8, empty bodies and broken JSON with 400", () => {
-    assert.equal(codeOf(() => parseRequestBody(new Uint8Array([0x7b, 0xff, 0x7d]))), 400);
-    assert.equal(codeOf(() => parseRequestBody(bytes("   "))), 400);
-    assert.equal(codeOf(() => parseRequestBody(bytes('{"a":'))), 400);
+    assert.equal(
+      codeOf(() => parseRequestBody(new Uint8Array([0x7b, 0xff, 0x7d]))),
+      400,
+    );
+    assert.equal(
+      codeOf(() => parseRequestBody(bytes("   "))),
+      400,
+    );
+    assert.equal(
+      codeOf(() => parseRequestBody(bytes('{"a":'))),
+      400,
+    );
   });
 });
