@@ -21,7 +21,7 @@ import type { Reservation, StockRecord } from "../../functions/_shared/stock-typ
 process.env.AUTH_JWT_SECRET = TEST_JWT_SECRET;
 process.env.NFN_SWEEP_INTERVAL_MS = "150";
 
-describe("inventory under contention and after crashes", () => {
+void describe("inventory under contention and after crashes", () => {
   const hooks = new Cleanup();
   after(() => hooks.run());
   let nc: NatsConnection;
@@ -46,7 +46,7 @@ describe("inventory under contention and after crashes", () => {
     admin = await mintToken({ sub: "admin-1", scope: "inventory:admin" });
   });
 
-  it("100 concurrent reservations of distinct orders on stock 10: exactly 10 succeed, 90 get 409, available 0", async () => {
+  void it("100 concurrent reservations of distinct orders on stock 10: exactly 10 succeed, 90 get 409, available 0", async () => {
     const sku = "aceite-picual-5l";
     const put = await call(
       "put_product",
@@ -65,7 +65,7 @@ describe("inventory under contention and after crashes", () => {
     assert.deepEqual([rec?.onHand, rec?.reserved, Object.keys(rec?.holds ?? {}).length], [10, 10, 10]);
   });
 
-  it("commits and releases from both instances at once and conserves stock exactly", async () => {
+  void it("commits and releases from both instances at once and conserves stock exactly", async () => {
     const sku = "queso-curado";
     await call("put_product", { sku, name: "Queso curado", priceCents: 1800, onHand: 40 }, { Authorization: `Bearer ${admin}` });
     const orders = Array.from({ length: 20 }, (_, i) => `mix-${i}`);
@@ -81,7 +81,7 @@ describe("inventory under contention and after crashes", () => {
     assert.deepEqual([rec?.onHand, rec?.sold, rec?.reserved], [20, 20, 0]);
   });
 
-  it("the sweeper finishes a reservation abandoned by a crash mid-way and returns its holds", async () => {
+  void it("the sweeper finishes a reservation abandoned by a crash mid-way and returns its holds", async () => {
     const sku = "miel-de-azahar";
     await call("put_product", { sku, name: "Miel de azahar", priceCents: 900, onHand: 10 }, { Authorization: `Bearer ${admin}` });
     const kvm = new Kvm(jetstream(nc));
@@ -116,7 +116,7 @@ describe("inventory under contention and after crashes", () => {
     assert.equal((await call("reserve_stock", { orderId: "crashed-1", items: [{ sku, quantity: 1 }] })).code, 409);
   });
 
-  it("the sweeper removes a hold whose order was already released", async () => {
+  void it("the sweeper removes a hold whose order was already released", async () => {
     const sku = "aceitunas";
     await call("put_product", { sku, name: "Aceitunas", priceCents: 400, onHand: 5 }, { Authorization: `Bearer ${admin}` });
     await call("release_stock", { orderId: "late-1" });

@@ -25,7 +25,7 @@ process.env.NFN_LOW_STOCK_THRESHOLD = "5";
 type Body = Record<string, unknown>;
 const errorOf = (r: Reply) => (r.body as { error: { code: number; type: string; message: string; details?: Body[] } }).error;
 
-describe("inventory: products, reservations, commits, releases and expiry", () => {
+void describe("inventory: products, reservations, commits, releases and expiry", () => {
   const hooks = new Cleanup();
   after(() => hooks.run());
   let nc: NatsConnection;
@@ -70,7 +70,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     admin = await mintToken({ sub: "admin-1", scope: "inventory:admin" });
   });
 
-  it("creates a product with put_product and keeps its reserved units on an upsert", async () => {
+  void it("creates a product with put_product and keeps its reserved units on an upsert", async () => {
     const sku = uniqueSku("oil");
     assert.deepEqual(await product(sku, 10), {
       sku,
@@ -88,7 +88,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal(updated.priceCents, 1300);
   });
 
-  it("refuses to lower onHand below what is reserved with 409", async () => {
+  void it("refuses to lower onHand below what is reserved with 409", async () => {
     const sku = uniqueSku("cheese");
     await product(sku, 5);
     await ok("reserve_stock", { orderId: `o-${sku}`, items: [{ sku, quantity: 3 }] });
@@ -97,7 +97,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal(await stock(sku), 2);
   });
 
-  it("answers put_product without a token with 401 and with a customer token with 403", async () => {
+  void it("answers put_product without a token with 401 and with a customer token with 403", async () => {
     const body = { sku: uniqueSku("x"), name: "x", priceCents: 1, onHand: 1 };
     assert.equal((await call("put_product", body)).code, 401);
     const customer = await mintToken({ sub: "customer-9", scope: "orders:write" });
@@ -106,7 +106,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal(errorOf(forbidden).type, "FORBIDDEN");
   });
 
-  it("rejects unknown fields, negative prices and bad skus with 400 and JSON Pointer paths", async () => {
+  void it("rejects unknown fields, negative prices and bad skus with 400 and JSON Pointer paths", async () => {
     const auth = { Authorization: `Bearer ${admin}` };
     const extra = await call("put_product", { sku: "a", name: "x", priceCents: 1, onHand: 1, colour: "green" }, auth);
     assert.deepEqual([extra.code, errorOf(extra).details], [400, [{ path: "/colour", message: "is not allowed" }]]);
@@ -116,7 +116,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.deepEqual([sku.code, errorOf(sku).details?.[0]?.path], [400, "/items/0/sku"]);
   });
 
-  it("rejects an order line with quantity 0 or over 10000, and an empty or 101-line list, with 400", async () => {
+  void it("rejects an order line with quantity 0 or over 10000, and an empty or 101-line list, with 400", async () => {
     const line = { sku: "a", quantity: 1 };
     for (const [items, path] of [
       [[{ sku: "a", quantity: 0 }], "/items/0/quantity"],
@@ -130,12 +130,12 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     }
   });
 
-  it("answers a reserve_stock body over 64 KiB with 413", async () => {
+  void it("answers a reserve_stock body over 64 KiB with 413", async () => {
     const r = await call("reserve_stock", { orderId: "o-413", items: [{ sku: "x".repeat(70_000), quantity: 1 }] });
     assert.equal(r.code, 413);
   });
 
-  it("check_inventory reports each line with its price, and an unknown sku as ok false with 0 available", async () => {
+  void it("check_inventory reports each line with its price, and an unknown sku as ok false with 0 available", async () => {
     const sku = uniqueSku("ham");
     await product(sku, 3, 4500);
     const reply = await ok("check_inventory", {
@@ -151,7 +151,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     ]);
   });
 
-  it("reserves all lines, replies with prices and expiresAt, and emits stock.reserved with the contract envelope", async () => {
+  void it("reserves all lines, replies with prices and expiresAt, and emits stock.reserved with the contract envelope", async () => {
     const [a, b] = [uniqueSku("oil"), uniqueSku("honey")];
     await product(a, 10, 900);
     await product(b, 10, 650);
@@ -197,7 +197,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     });
   });
 
-  it("is all or nothing: a short line reserves nothing and 409 lists the short lines", async () => {
+  void it("is all or nothing: a short line reserves nothing and 409 lists the short lines", async () => {
     const [a, b] = [uniqueSku("oil"), uniqueSku("wine")];
     await product(a, 10);
     await product(b, 1);
@@ -215,7 +215,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal(await stock(b), 1);
   });
 
-  it("answers an unknown sku with 404 and reserves nothing", async () => {
+  void it("answers an unknown sku with 404 and reserves nothing", async () => {
     const sku = uniqueSku("oil");
     await product(sku, 10);
     const r = await call("reserve_stock", {
@@ -229,7 +229,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal(await stock(sku), 10);
   });
 
-  it("returns the same reservation for the same orderId and never reserves twice", async () => {
+  void it("returns the same reservation for the same orderId and never reserves twice", async () => {
     const sku = uniqueSku("olives");
     await product(sku, 10);
     const first = await ok("reserve_stock", { orderId: `o-${sku}`, items: [{ sku, quantity: 3 }] });
@@ -238,7 +238,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal(await stock(sku), 7);
   });
 
-  it("reserves once when the same orderId is sent 20 times at once", async () => {
+  void it("reserves once when the same orderId is sent 20 times at once", async () => {
     const sku = uniqueSku("saffron");
     await product(sku, 50);
     const replies = await Promise.all(
@@ -252,7 +252,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal(await stock(sku), 46);
   });
 
-  it("emits inventory.low_stock when a reservation takes available to the threshold or below", async () => {
+  void it("emits inventory.low_stock when a reservation takes available to the threshold or below", async () => {
     const sku = uniqueSku("truffle");
     await product(sku, 8);
     await ok("reserve_stock", { orderId: `o-${sku}`, items: [{ sku, quantity: 4 }] });
@@ -261,7 +261,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.deepEqual(low?.eventData, { sku, available: 4, onHand: 8, reserved: 4, threshold: 5 });
   });
 
-  it("release gives the stock back, is idempotent and emits stock.released once", async () => {
+  void it("release gives the stock back, is idempotent and emits stock.released once", async () => {
     const sku = uniqueSku("oil");
     await product(sku, 10);
     const orderId = `o-${sku}`;
@@ -280,7 +280,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal(again.code, 409);
   });
 
-  it("a release before the reserve makes a later reserve for that order fail with 409", async () => {
+  void it("a release before the reserve makes a later reserve for that order fail with 409", async () => {
     const sku = uniqueSku("oil");
     await product(sku, 10);
     const orderId = `o-${sku}`;
@@ -291,7 +291,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal(await stock(sku), 10);
   });
 
-  it("commit turns the reservation into a sale, is idempotent, and emits stock.committed", async () => {
+  void it("commit turns the reservation into a sale, is idempotent, and emits stock.committed", async () => {
     const sku = uniqueSku("cheese");
     await product(sku, 10);
     const orderId = `o-${sku}`;
@@ -309,7 +309,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal((await call("release_stock", { orderId })).code, 409);
   });
 
-  it("answers commit_stock for an order without a reservation with 404, and after a release with 409", async () => {
+  void it("answers commit_stock for an order without a reservation with 404, and after a release with 409", async () => {
     const missing = await call("commit_stock", { orderId: "o-never-reserved" });
     assert.deepEqual([missing.code, errorOf(missing).type], [404, "NOT_FOUND"]);
     const sku = uniqueSku("oil");
@@ -319,7 +319,7 @@ describe("inventory: products, reservations, commits, releases and expiry", () =
     assert.equal((await call("commit_stock", { orderId: `o-${sku}` })).code, 409);
   });
 
-  it("releases an expired reservation and emits stock.released with reason expired", async () => {
+  void it("releases an expired reservation and emits stock.released with reason expired", async () => {
     const sku = uniqueSku("melon");
     await product(sku, 10);
     const orderId = `o-${sku}`;
