@@ -21,9 +21,24 @@ let functionMetricsOn = false;
 export function enableFunctionMetrics(): void {
   if (functionMetricsOn) return;
   functionMetricsOn = true;
-  const requests = new Counter({ name: "nfn_function_requests_total", help: "Requests handled, any outcome", labelNames: ["function", "version"], registers: [registry] });
-  const errors = new Counter({ name: "nfn_function_errors_total", help: "Error replies by code", labelNames: ["function", "version", "code"], registers: [registry] });
-  const rejected = new Counter({ name: "nfn_function_rejected_total", help: "Requests refused with 429 (in-flight limit)", labelNames: ["function", "version"], registers: [registry] });
+  const requests = new Counter({
+    name: "nfn_function_requests_total",
+    help: "Requests handled, any outcome",
+    labelNames: ["function", "version"],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: "nfn_function_errors_total",
+    help: "Error replies by code",
+    labelNames: ["function", "version", "code"],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: "nfn_function_rejected_total",
+    help: "Requests refused with 429 (in-flight limit)",
+    labelNames: ["function", "version"],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "nfn_function_duration_seconds",
     help: "Time from receiving a request to its reply",
@@ -68,9 +83,24 @@ let connectionMetrics: ConnectionMetrics | undefined;
 /** Exports the state of `nc` (1 connected, 0 not) and counts its disconnects and reconnects. */
 export function trackConnection(nc: NatsConnection, role: string): void {
   connectionMetrics ??= {
-    state: new Gauge({ name: "nfn_nats_connected", help: "1 while the NATS connection is up", labelNames: ["role"], registers: [registry] }),
-    reconnects: new Counter({ name: "nfn_nats_reconnects_total", help: "Reconnections to NATS", labelNames: ["role"], registers: [registry] }),
-    disconnects: new Counter({ name: "nfn_nats_disconnects_total", help: "Losses of the NATS connection", labelNames: ["role"], registers: [registry] }),
+    state: new Gauge({
+      name: "nfn_nats_connected",
+      help: "1 while the NATS connection is up",
+      labelNames: ["role"],
+      registers: [registry],
+    }),
+    reconnects: new Counter({
+      name: "nfn_nats_reconnects_total",
+      help: "Reconnections to NATS",
+      labelNames: ["role"],
+      registers: [registry],
+    }),
+    disconnects: new Counter({
+      name: "nfn_nats_disconnects_total",
+      help: "Losses of the NATS connection",
+      labelNames: ["role"],
+      registers: [registry],
+    }),
   };
   const m = connectionMetrics;
   m.state.set({ role }, nc.isClosed() ? 0 : 1);

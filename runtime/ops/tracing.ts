@@ -64,7 +64,12 @@ async function loadSdk(serviceName: string): Promise<SpanStarter> {
     nextTraceId = spec.traceId;
     nextSpanId = spec.spanId;
     const parent = spec.parentSpanId
-      ? api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId: spec.traceId, spanId: spec.parentSpanId, traceFlags: api.TraceFlags.SAMPLED, isRemote: true })
+      ? api.trace.setSpanContext(api.ROOT_CONTEXT, {
+          traceId: spec.traceId,
+          spanId: spec.parentSpanId,
+          traceFlags: api.TraceFlags.SAMPLED,
+          isRemote: true,
+        })
       : api.ROOT_CONTEXT;
     const kind = spec.kind === "server" ? api.SpanKind.SERVER : api.SpanKind.CLIENT;
     const span = tracer.startSpan(spec.name, { kind, attributes: spec.attributes }, parent);

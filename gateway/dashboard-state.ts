@@ -1,0 +1,151 @@
+/**
+ * The dashboard's numbers: `$SRV.STATS` of every instance polled each interval, joined with the
+ * discovery cache (versions, bundle hashes) and the event feed. Rates come from the difference
+ * between two polls, so they show what happens now rather than since start.
+ */
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { Discovery } from "./discovery.ts";
+import type { EventFeed, EventLine, SagaOutcomes } from "./event-feed.ts";
+import { type InstanceStats, parseStats, querySrv } from "./srv-query.ts";
+
+/** One instance row. */
+export interface InstanceView {
+  id: string;
+  version: string;
+  bundle: string;
+  requests: number;
+  errors: number;
+  inFlight: number;
+  p50Ms: number;
+  p99Ms: number;
+  lastError: string;
+}
+
+/** One function row. */
+export interface FunctionView {
+  name: string;
+  versions: string[];
+  bundles: string[];
+  /** More than one version or bundle hash is serving at once. */
+  skew: boolean;
+  reqPerSec: number;
+  requests: number;
+  errors: number;
+  /** errors / requests since the instances started, 0..1. */
+  errorRate: number;
+  /** Worst instance's percentiles. */
+  p50Ms: number;
+  p99Ms: number;
+  inFlight: number;
+  lastError: string;
+  instances: InstanceView[];
+}
+
+/** Everything the page shows at one moment. */
+export interface DashboardSnapshot {
+  at: string;
+  functions: FunctionView[];
+  events: EventLine[];
+  sagas: SagaOutcomes;
+}
+
+/** Polls STATS and keeps the latest snapshot. */
+export class DashboardState {
+  private previous = new Map<string, { requests: number; at: number }>();
+  private rates = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private latest: DashboardSnapshot;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly discovery: Discovery,
+    private readonly events: EventFeed,
+    private readonly intervalMs = 1000,
+  ) {
+    this.latest = { at: new Date().toISOString(), functions: [], events: [], sagas: { confirmed: 0, cancelled: {} } };
+  }
+
+  /** Polls now and then every interval until `stop`. */
+  async start(): Promise<void> {
+    await this.poll();
+    const loop = () => {
+      this.timer = setTimeout(() => void this.poll().finally(loop), this.intervalMs);
+      this.timer.unref();
+    };
+    loop();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** The last snapshot taken. */
+  snapshot(): DashboardSnapshot {
+    return this.latest;
+  }
+
+  /** Takes a snapshot now. */
+  async poll(): Promise<DashboardSnapshot> {
+    const stats = parseStats(await querySrv(this.nc, "STATS", undefined, 800, 150));
+    const now = Date.now();
+    const known = new Map(this.discovery.list().flatMap((r) => r.instances.map((i) => [i.id, i] as const)));
+    if (stats.some((s) => !known.has(s.id))) void this.discovery.refresh().catch(() => {});
+    const byName = new Map<string, InstanceStats[]>();
+    for (const s of stats) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
+    const functions: FunctionView[] = [];
+    for (const [name, list] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
+      const instances = list.map((s) => ({
+        id: s.id,
+        version: s.version,
+        bundle: known.get(s.id)?.metadata.bundle_sha256 ?? "?",
+        requests: s.numRequests,
+        errors: s.numErrors,
+        inFlight: s.inFlight,
+        p50Ms: s.p50Ns / 1e6,
+        p99Ms: s.p99Ns / 1e6,
+        lastError: s.lastError,
+      }));
+      const requests = sum(instances.map((i) => i.requests));
+      const errors = sum(instances.map((i) => i.errors));
+      const versions = [...new Set(instances.map((i) => i.version))].sort();
+      const bundles = [...new Set(instances.map((i) => i.bundle))].sort();
+      functions.push({
+        name,
+        versions,
+        bundles,
+        skew: versions.length > 1 || bundles.length > 1,
+        reqPerSec: this.rate(name, requests, now),
+        requests,
+        errors,
+        errorRate: requests === 0 ? 0 : errors / requests,
+        p50Ms: Math.max(0, ...instances.map((i) => i.p50Ms)),
+        p99Ms: Math.max(0, ...instances.map((i) => i.p99Ms)),
+        inFlight: sum(instances.map((i) => i.inFlight)),
+        lastError: instances.map((i) => i.lastError).find((e) => e !== "") ?? "",
+        instances,
+      });
+    }
+    this.latest = {
+      at: new Date(now).toISOString(),
+      functions,
+      events: [...this.events.recent],
+      sagas: structuredClone(this.events.sagas),
+    };
+    return this.latest;
+  }
+
+  // Requests per second between this poll and the previous one; a restart (counter drop) counts from 0.
+  private rate(name: string, requests: number, now: number): number {
+    const prev = this.previous.get(name);
+    this.previous.set(name, { requests, at: now });
+    if (!prev || now <= prev.at) return this.rates.get(name) ?? 0;
+    const delta = requests >= prev.requests ? requests - prev.requests : requests;
+    const rate = Math.round((delta * 1000 * 10) / (now - prev.at)) / 10;
+    this.rates.set(name, rate);
+    return rate;
+  }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

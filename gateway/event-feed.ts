@@ -1,0 +1,102 @@
+/**
+ * Follows the EVENTS stream with an ordered consumer (no durable state on the server) and keeps
+ * what the dashboard shows: the latest events and the saga outcomes (order.confirmed vs
+ * order.cancelled by reason). It replays the stream from the start so the outcome counts are complete.
+ */
+import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { EVENTS_STREAM, EVENTS_SUBJECTS } from "../runtime/events.ts";
+import { TRACEPARENT } from "../runtime/headers.ts";
+import { isRecord } from "./srv-query.ts";
+
+/** One event as the dashboard lists it. */
+export interface EventLine {
+  seq: number;
+  eventType: string;
+  aggregateId: string;
+  occurredOn: string;
+  source: string;
+  correlationId: string;
+  traceId: string;
+}
+
+/** Saga outcomes so far. */
+export interface SagaOutcomes {
+  confirmed: number;
+  cancelled: Record<string, number>;
+}
+
+/** How many recent events are kept. */
+export const RECENT_EVENTS = 25;
+
+/** The live event view. */
+export class EventFeed {
+  readonly recent: EventLine[] = [];
+  readonly sagas: SagaOutcomes = { confirmed: 0, cancelled: {} };
+  private messages: ConsumerMessages | undefined;
+  private stopped = false;
+  private lastSeq = 0;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  /** Starts following; when the stream does not exist yet it tries again every 2 s. */
+  start(): void {
+    void this.follow();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.messages?.stop();
+  }
+
+  private async follow(): Promise<void> {
+    try {
+      // After a failure, go on after the last event seen so outcomes are never counted twice.
+      const from = this.lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 } : {};
+      const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, { filter_subjects: [EVENTS_SUBJECTS], ...from });
+      if (this.stopped) return;
+      this.messages = await consumer.consume();
+      for await (const m of this.messages) {
+        this.add(m.seq, m.string(), m.headers?.get(TRACEPARENT) ?? "");
+      }
+    } catch {
+      // stream missing (nothing emitted yet) or connection lost: try again shortly
+    }
+    if (!this.stopped) {
+      this.retry = setTimeout(() => void this.follow(), 2000);
+      this.retry.unref();
+    }
+  }
+
+  /** Records one stored event, once per stream sequence. */
+  add(seq: number, text: string, traceparent: string): void {
+    if (seq <= this.lastSeq) return;
+    this.lastSeq = seq;
+    let event: unknown;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isRecord(event) || typeof event.eventType !== "string") return;
+    const meta = isRecord(event.metadata) ? event.metadata : {};
+    const data = isRecord(event.eventData) ? event.eventData : {};
+    this.recent.unshift({
+      seq,
+      eventType: event.eventType,
+      aggregateId: String(event.aggregateId ?? ""),
+      occurredOn: String(event.occurredOn ?? ""),
+      source: String(meta.source ?? ""),
+      correlationId: String(meta.correlationId ?? ""),
+      traceId: traceparent.split("-")[1] ?? "",
+    });
+    if (this.recent.length > RECENT_EVENTS) this.recent.length = RECENT_EVENTS;
+    if (event.eventType === "order.confirmed") this.sagas.confirmed++;
+    if (event.eventType === "order.cancelled") {
+      const reason = String(data.cancelReason ?? data.reason ?? "unknown");
+      this.sagas.cancelled[reason] = (this.sagas.cancelled[reason] ?? 0) + 1;
+    }
+  }
+}
