@@ -74,21 +74,16 @@ export function trackEndpoint(fn: string, version: string, stats: EndpointStats)
 }
 
 interface ConnectionMetrics {
-  state: Gauge;
   reconnects: Counter;
   disconnects: Counter;
 }
 let connectionMetrics: ConnectionMetrics | undefined;
+// Tracked connections and whether each is up now; a closed one stays as down, so the series reads 0 rather than vanishing.
+const connections = new Map<NatsConnection, { role: string; up: boolean }>();
 
-/** Exports the state of `nc` (1 connected, 0 not) and counts its disconnects and reconnects. */
+/** Exports how many tracked NATS connections are up (per role) and counts their disconnects and reconnects. */
 export function trackConnection(nc: NatsConnection, role: string): void {
   connectionMetrics ??= {
-    state: new Gauge({
-      name: "nfn_nats_connected",
-      help: "1 while the NATS connection is up",
-      labelNames: ["role"],
-      registers: [registry],
-    }),
     reconnects: new Counter({
       name: "nfn_nats_reconnects_total",
       help: "Reconnections to NATS",
@@ -102,22 +97,37 @@ export function trackConnection(nc: NatsConnection, role: string): void {
       registers: [registry],
     }),
   };
+  if (!registry.getSingleMetric("nfn_nats_connected")) {
+    new Gauge({
+      name: "nfn_nats_connected",
+      help: "NATS connections that are up (1 per process when healthy)",
+      labelNames: ["role"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of connections.values()) this.inc({ role: c.role }, c.up ? 1 : 0);
+      },
+    });
+  }
   const m = connectionMetrics;
-  m.state.set({ role }, nc.isClosed() ? 0 : 1);
+  const entry = { role, up: !nc.isClosed() };
+  connections.set(nc, entry);
   m.reconnects.inc({ role }, 0);
   m.disconnects.inc({ role }, 0);
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === "disconnect") {
-        m.state.set({ role }, 0);
+        entry.up = false;
         m.disconnects.inc({ role });
       } else if (s.type === "reconnect") {
-        m.state.set({ role }, 1);
+        entry.up = true;
         m.reconnects.inc({ role });
       }
     }
   })().catch(() => {});
-  void nc.closed().then(() => m.state.set({ role }, 0));
+  void nc.closed().then(() => {
+    entry.up = false;
+  });
 }
 
 /** The text exposition of every registered metric. */
