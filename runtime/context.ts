@@ -9,7 +9,7 @@ import type { StateAccess } from "./state.ts";
 import { type TraceContext, childTraceparent, continueTrace, formatTraceparent } from "./trace.ts";
 import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
 import { decodeReply, requestFunction } from "./call.ts";
-import { isFunctionError } from "./errors.ts";
+import { FunctionError, isFunctionError } from "./errors.ts";
 import { newEvent, publishEvent } from "./events.ts";
 import { opsHooks } from "./ops/hooks.ts";
 import { withRetry } from "./ops/retry.ts";
@@ -141,7 +141,14 @@ export class RequestContext implements Context {
         () => endSpan(undefined),
         (err: unknown) => endSpan(isFunctionError(err) ? err.code : 500),
       );
-    return result;
+    // A 429 means "refused before running, safe to retry"; passed on by this handler (which did run) it would
+    // invite our caller to repeat us, so once retries are used up the dependency is reported unavailable.
+    return result.catch((err: unknown) => {
+      if (isFunctionError(err) && err.code === 429) {
+        throw new FunctionError(503, `${fn} is overloaded: still at its in-flight limit after retrying`, undefined, { cause: err });
+      }
+      throw err;
+    });
   }
 
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV> {

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import { eventually } from "../helpers/nats.ts";
 import { type GatewaySystem, gatewaySystem } from "../fixtures/gateway-system.ts";
-import { gwLate, releaseGwBusy } from "../fixtures/gateway-functions.ts";
+import { gatewayFunctions, gwLate, releaseGwBusy } from "../fixtures/gateway-functions.ts";
 import { startHost } from "../../runtime/host.ts";
 import { configFromEnv } from "../../runtime/config.ts";
 import { createLogger } from "../../runtime/logger.ts";
@@ -68,7 +68,7 @@ describe("ops: health and metrics", () => {
     assert.equal((await fetch(`${runtimeUrl}/healthz`)).status, 200);
     const ready = await fetch(`${runtimeUrl}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { ready: true, nats: "connected", functions: 7, reasons: [] });
+    assert.deepEqual(await ready.json(), { ready: true, nats: "connected", functions: gatewayFunctions.length, reasons: [] });
   });
 
   test("/readyz is 503 with the reason until a function is registered, and when NATS is gone", async () => {
