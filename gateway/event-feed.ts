@@ -5,7 +5,7 @@
  */
 import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { EVENTS_STREAM, EVENTS_SUBJECTS } from "../runtime/events.ts";
+import { EVENTS_STREAM } from "../runtime/events.ts";
 import { TRACEPARENT } from "../runtime/headers.ts";
 import { isRecord } from "./srv-query.ts";
 
@@ -34,6 +34,8 @@ export class EventFeed {
   readonly recent: EventLine[] = [];
   readonly sagas: SagaOutcomes = { confirmed: 0, cancelled: {} };
   private messages: ConsumerMessages | undefined;
+  /** Why following the stream last failed, for diagnostics; "" when it never did. */
+  lastError = "";
   private stopped = false;
   private lastSeq = 0;
   private retry: NodeJS.Timeout | undefined;
@@ -55,14 +57,16 @@ export class EventFeed {
     try {
       // After a failure, go on after the last event seen so outcomes are never counted twice.
       const from = this.lastSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 } : {};
-      const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, { filter_subjects: [EVENTS_SUBJECTS], ...from });
+      // No subject filter: the stream holds only events.> anyway, and filter_subjects needs nats-server 2.10.
+      const consumer = await jetstream(this.nc).consumers.get(EVENTS_STREAM, from);
       if (this.stopped) return;
       this.messages = await consumer.consume();
       for await (const m of this.messages) {
         this.add(m.seq, m.string(), m.headers?.get(TRACEPARENT) ?? "");
       }
-    } catch {
+    } catch (err) {
       // stream missing (nothing emitted yet) or connection lost: try again shortly
+      this.lastError = err instanceof Error ? err.message : String(err);
     }
     if (!this.stopped) {
       this.retry = setTimeout(() => void this.follow(), 2000);

@@ -28,7 +28,7 @@ function renderFunctions(functions) {
     );
     for (const i of f.instances) {
       rows.push(
-        `<tr class="instance"><td><code>${esc(i.id.slice(0, 10))}</code></td><td>${esc(i.version)}</td><td><code>${esc(short(i.bundle))}</code></td>` +
+        `<tr class="instance"><td><code title="${esc(i.id)}">…${esc(i.id.slice(-8))}</code></td><td>${esc(i.version)}</td><td><code>${esc(short(i.bundle))}</code></td>` +
           `<td class="num"></td><td class="num">${i.requests}</td><td class="num">${ms(i.p50Ms)}</td><td class="num">${ms(i.p99Ms)}</td>` +
           `<td class="num">${i.requests === 0 ? "" : pct(i.errors / i.requests)}</td><td class="num">${i.inFlight}</td><td class="err">${esc(i.lastError)}</td></tr>`,
       );
