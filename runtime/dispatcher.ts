@@ -5,7 +5,7 @@
 import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import type { FunctionDefinition } from "./define-function.ts";
 import { FunctionError, headerText, toFunctionError } from "./errors.ts";
-import { AUTHORIZATION, SERVICE_ERROR, SERVICE_ERROR_CODE, TIMEOUT_MS, TRACEPARENT } from "./headers.ts";
+import { AUTHORIZATION, CORRELATION_ID, SERVICE_ERROR, SERVICE_ERROR_CODE, TIMEOUT_MS, TRACEPARENT } from "./headers.ts";
 import { parseRequestBody } from "./json.ts";
 import type { Logger } from "./logger.ts";
 import type { StateAccess } from "./state.ts";
@@ -64,8 +64,11 @@ export function createDispatcher(def: FunctionDefinition, env: DispatchEnvironme
       msg.respond(JSON.stringify(result));
     } catch (err) {
       outcome = toFunctionError(err);
-      if (outcome.code === 500) log.error("request failed", { error: err });
-      else if (log.enabled("debug")) log.debug("request refused", { code: outcome.code, message: outcome.message });
+      if (outcome.code === 500) {
+        // Cold path: the ids an operator needs to find this request's trace and business operation.
+        const traceId = msg.headers?.get(TRACEPARENT).split("-")[1] || undefined;
+        log.error("request failed", { error: err, traceId, correlationId: msg.headers?.get(CORRELATION_ID) || undefined });
+      } else if (log.enabled("debug")) log.debug("request refused", { code: outcome.code, message: outcome.message });
       respondError(msg, outcome);
     } finally {
       if (admitted) stats.end();

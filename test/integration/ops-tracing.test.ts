@@ -11,6 +11,11 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { eventually } from "../helpers/nats.ts";
 import { type GatewaySystem, gatewaySystem } from "../fixtures/gateway-system.ts";
 import { flushTracing } from "../../runtime/ops/tracing.ts";
+import { gwFail } from "../fixtures/gateway-functions.ts";
+import { requestFunction } from "../../runtime/call.ts";
+import { configFromEnv } from "../../runtime/config.ts";
+import { startHost } from "../../runtime/host.ts";
+import { createLogger } from "../../runtime/logger.ts";
 
 interface ExportedSpan {
   name: string;
@@ -108,5 +113,21 @@ describe("traces across HTTP, nested calls and events", () => {
       byName.get("invoke gw_order")?.spanId,
       "the event names the span that emitted it",
     );
+  });
+
+  test("logs a failed request as one JSON line with function, version, traceId and correlationId", async () => {
+    const lines: string[] = [];
+    const config = { ...configFromEnv({ NATS_URL: sys.server.url, NFN_SUBJECT_PREFIX: "logs" }), logLevel: "info" as const };
+    const host = await startHost([gwFail], { nc: sys.nc, config, log: createLogger({}, "info", (line) => void lines.push(line)) });
+    try {
+      const headers = { traceparent: `00-${TRACE}-${CLIENT_SPAN}-01`, "Nfn-Correlation-Id": "corr-42" };
+      await requestFunction(sys.nc, { subject: "logs.gw_fail", fn: "gw_fail", body: '{"code":500}', headers, timeoutMs: 2000 });
+      const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "request failed");
+      assert.ok(failed, lines.join(""));
+      assert.equal(failed.level, "error");
+      assert.deepEqual([failed.fn, failed.version, failed.traceId, failed.correlationId], ["gw_fail", "1.0.0", TRACE, "corr-42"]);
+    } finally {
+      await host.stop(500);
+    }
   });
 });
