@@ -60,8 +60,7 @@ async function reserve(ctx: Context, kv: KV, current: StoredOrder): Promise<Stor
   } catch (err) {
     // Short or unknown stock: nothing was reserved (all or nothing), but release anyway so that a
     // concurrent recovery's reserve for this order can no longer succeed.
-    if (isFunctionError(err) && (err.code === 409 || err.code === 404))
-      return transition(kv, current, { step: "releasing", cancelReason: "out_of_stock" });
+    if (isStockRefusal(err)) return transition(kv, current, { step: "releasing", cancelReason: "out_of_stock" });
     throw err;
   }
   crashPoint("after_reserve");
@@ -109,7 +108,15 @@ async function reservationHolds(ctx: Context, o: OrderRecord): Promise<boolean> 
     await ctx.call("reserve_stock", { orderId: o.orderId, items: o.items.map(({ sku, quantity }) => ({ sku, quantity })) });
     return true;
   } catch (err) {
-    if (isFunctionError(err) && (err.code === 409 || err.code === 404)) return false;
+    if (isStockRefusal(err)) return false;
     throw err;
   }
+}
+
+// 404 (unknown sku) and 409 (short, or released) refuse the reservation for good; a 409 that asks
+// to retry (another request is still making this reservation) is transient, and the order stays
+// pending for the next attempt or recovery.
+function isStockRefusal(err: unknown): boolean {
+  if (!isFunctionError(err)) return false;
+  return err.code === 404 || (err.code === 409 && !/retry/i.test(err.message));
 }
