@@ -62,6 +62,11 @@ export class Discovery {
     return [...this.routes.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** True when `name` is deployed as far as the cache knows (no query). */
+  has(name: string): boolean {
+    return this.routes.has(name);
+  }
+
   /** The route of `name`, refreshing first when it is unknown and the last refresh is not recent. */
   async lookup(name: string): Promise<FunctionRoute | undefined> {
     const known = this.routes.get(name);

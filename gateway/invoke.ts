@@ -48,7 +48,8 @@ export async function invoke(c: Context, deps: InvokeDeps): Promise<Response> {
     response = c.json(fe.toBody(), fe.code);
   }
   response.headers.set("traceparent", formatTraceparent(trace));
-  const label = NAME_PATTERN.test(name) ? name : "(invalid)";
+  // Only deployed names become label values: anything a client types would grow the series without bound.
+  const label = deps.discovery.has(name) ? name : "(unknown)";
   const m = gatewayMetrics();
   m.requests.inc({ function: label, status: String(response.status) });
   m.duration.observe({ function: label }, Number(process.hrtime.bigint() - started) / 1e9);
