@@ -64,24 +64,43 @@ async function reserve(ctx: Context, kv: KV, current: StoredOrder): Promise<Stor
     throw err;
   }
   crashPoint("after_reserve");
-  return transition(kv, current, { step: "reserved" });
+  // Recording "reserved" and asking for the payment overlap: both are idempotent, and a crash
+  // before the record lands only makes recovery reserve again, which returns the same reservation.
+  const [recorded, payment] = await Promise.all([transition(kv, current, { step: "reserved" }), settle(requestPayment(ctx, o))]);
+  if (!recorded.won) return recorded; // someone else moved the order: continue from their state
+  return afterPayment(kv, recorded, payment);
 }
 
 async function pay(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {
-  const o = current.order;
-  try {
-    const payment = await ctx.call<{ paymentId: string }>("process_payment", {
-      orderId: o.orderId,
-      amountCents: o.totalCents,
-      currency: o.currency,
-      method: o.paymentMethod,
-    });
+  return afterPayment(kv, current, await settle(requestPayment(ctx, current.order)));
+}
+
+function requestPayment(ctx: Context, o: OrderRecord): Promise<{ paymentId: string }> {
+  return ctx.call<{ paymentId: string }>("process_payment", {
+    orderId: o.orderId,
+    amountCents: o.totalCents,
+    currency: o.currency,
+    method: o.paymentMethod,
+  });
+}
+
+async function afterPayment(kv: KV, current: StoredOrder, payment: Settled<{ paymentId: string }>): Promise<StoredOrder> {
+  if (payment.ok) {
     crashPoint("after_pay");
-    return transition(kv, current, { step: "paid", paymentId: payment.paymentId });
-  } catch (err) {
-    if (isFunctionError(err) && err.code === 402) return transition(kv, current, { step: "releasing", cancelReason: "payment_declined" });
-    throw err;
+    return transition(kv, current, { step: "paid", paymentId: payment.value.paymentId });
   }
+  if (isFunctionError(payment.error) && payment.error.code === 402)
+    return transition(kv, current, { step: "releasing", cancelReason: "payment_declined" });
+  throw payment.error;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+function settle<T>(work: Promise<T>): Promise<Settled<T>> {
+  return work.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 async function commit(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {

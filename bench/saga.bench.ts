@@ -1,0 +1,112 @@
+/**
+ * `npm run bench:saga`: latency of the whole create_order saga (token check, pricing, pending,
+ * reserve, pay, commit, confirmed, with every KV write and event) on loopback against a local
+ * nats-server, one order in flight and then SAGA_BENCH_CONCURRENCY at once. Prints a table.
+ */
+import { connect } from "@nats-io/transport-node";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
+import { SignJWT } from "jose";
+import { configFromEnv } from "../runtime/config.ts";
+import { startHost } from "../runtime/host.ts";
+import { createLogger } from "../runtime/logger.ts";
+import { startNatsServer } from "../runtime/nats-server.ts";
+import { marketplaceFunctions } from "../test/fixtures/marketplace-functions.ts";
+
+const ORDERS = Number(process.env.SAGA_BENCH_ORDERS ?? 1000);
+const WARMUP = Number(process.env.SAGA_BENCH_WARMUP ?? 200);
+const CONCURRENCY = Number(process.env.SAGA_BENCH_CONCURRENCY ?? 16);
+const SECRET = "nfn-bench-secret-0123456789abcdef-0123456789";
+
+interface Row {
+  mode: string;
+  orders: number;
+  perSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+async function token(sub: string, scope: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(sub)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+async function request(nc: NatsConnection, fn: string, body: unknown, bearer: string): Promise<unknown> {
+  const h = natsHeaders();
+  h.set("Authorization", `Bearer ${bearer}`);
+  const msg = await nc.request(`fn.${fn}`, JSON.stringify(body), { timeout: 30_000, headers: h });
+  const code = msg.headers?.get("Nats-Service-Error-Code");
+  if (code) throw new Error(`${fn} failed with ${code}: ${msg.headers?.get("Nats-Service-Error")}`);
+  return JSON.parse(msg.string()) as unknown;
+}
+
+async function run(nc: NatsConnection, customer: string, count: number, inFlight: number, mode: string): Promise<Row> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const t0 = performance.now();
+      const order = (await request(
+        nc,
+        "create_order",
+        { items: [{ sku: `bench-${i % 4}`, quantity: 1 }], paymentMethod: "pm_card_visa" },
+        customer,
+      )) as { status: string };
+      latencies.push(performance.now() - t0);
+      if (order.status !== "confirmed") throw new Error(`order ${i} is ${order.status}, expected confirmed`);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  return {
+    mode,
+    orders: count,
+    perSecond: (count / elapsed) * 1000,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: latencies.at(-1) ?? Number.NaN,
+  };
+}
+
+const server = await startNatsServer();
+process.env.AUTH_JWT_SECRET = SECRET;
+const host = await startHost(marketplaceFunctions, { config: configFromEnv({ NATS_URL: server.url }), log: createLogger({}, "error") });
+const nc = await connect({ servers: server.url });
+try {
+  const [admin, customer] = await Promise.all([token("admin-1", "inventory:admin"), token("customer-1", "orders:write")]);
+  for (let i = 0; i < 4; i++)
+    await request(nc, "put_product", { sku: `bench-${i}`, name: `Bench ${i}`, priceCents: 1000 + i, onHand: 1_000_000 }, admin);
+  await run(nc, customer, WARMUP, 1, "warmup");
+  const rows = [
+    await run(nc, customer, ORDERS, 1, "1 in flight"),
+    await run(nc, customer, ORDERS, CONCURRENCY, `${CONCURRENCY} in flight`),
+  ];
+  console.log(
+    `create_order saga on loopback (nats-server ${server.url}, Node ${process.version}, ${ORDERS} orders per row after ${WARMUP} warm-up)`,
+  );
+  console.table(
+    rows.map((r) => ({
+      mode: r.mode,
+      orders: r.orders,
+      "orders/s": Math.round(r.perSecond),
+      "p50 ms": r.p50.toFixed(2),
+      "p90 ms": r.p90.toFixed(2),
+      "p99 ms": r.p99.toFixed(2),
+      "max ms": r.max.toFixed(2),
+    })),
+  );
+} finally {
+  await nc.close();
+  await host.stop(2000);
+  await server.stop();
+}
