@@ -27,12 +27,22 @@ export type SkuChange<R> =
  * Read-decide-write on one sku until the write wins. `decide` returns the new record, or a reason
  * to leave it as it is. Any number of instances may run this on the same sku at once.
  */
-export async function changeSku<R>(kv: KV, sku: string, decide: (rec: StockRecord) => StockRecord | { keep: R }): Promise<SkuChange<R>> {
+export async function changeSku<R>(
+  kv: KV,
+  sku: string,
+  decide: (rec: StockRecord) => StockRecord | { keep: R },
+  known?: Versioned<StockRecord>,
+): Promise<SkuChange<R>> {
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-    const current = await readStock(kv, sku);
+    // A record the caller just read saves a round trip; if it is stale, the write fails and we re-read.
+    const current = attempt === 0 && known ? known : await readStock(kv, sku);
     if (!current) return { kind: "missing" };
     const next = decide(current.value);
-    if ("keep" in next) return { kind: "unchanged", record: current.value, why: next.keep };
+    if ("keep" in next) {
+      // Never refuse on a record the caller read earlier: confirm on a fresh read first.
+      if (attempt === 0 && known) continue;
+      return { kind: "unchanged", record: current.value, why: next.keep };
+    }
     const written = await writeIfUnchanged(kv, sku, withTotals(next), current.revision);
     if (written !== undefined) return { kind: "changed", before: current.value, after: withTotals(next) };
     await backoff(attempt);
@@ -47,12 +57,23 @@ function withTotals(rec: StockRecord): StockRecord {
 }
 
 /** Places the hold of `orderId` on `sku` unless it is there already; refuses when available is short. */
-export function placeHold(kv: KV, sku: string, orderId: string, quantity: number): Promise<SkuChange<"held" | "short">> {
-  return changeSku<"held" | "short">(kv, sku, (rec) => {
-    if (rec.holds[orderId]) return { keep: "held" };
-    if (availableOf(rec) < quantity) return { keep: "short" };
-    return { ...rec, holds: { ...rec.holds, [orderId]: { quantity, at: Date.now() } } };
-  });
+export function placeHold(
+  kv: KV,
+  sku: string,
+  orderId: string,
+  quantity: number,
+  known?: Versioned<StockRecord>,
+): Promise<SkuChange<"held" | "short">> {
+  return changeSku<"held" | "short">(
+    kv,
+    sku,
+    (rec) => {
+      if (rec.holds[orderId]) return { keep: "held" };
+      if (availableOf(rec) < quantity) return { keep: "short" };
+      return { ...rec, holds: { ...rec.holds, [orderId]: { quantity, at: Date.now() } } };
+    },
+    known,
+  );
 }
 
 /** Removes the hold of `orderId` from `sku`; `sell` also takes the units out of onHand (a sale). */

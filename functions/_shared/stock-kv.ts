@@ -1,4 +1,5 @@
 /** JSON records in JetStream KV with compare-and-set on the revision: the only way stock state changes. */
+import type { JetStreamClient } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 
 /** A record as read, with the revision a compare-and-set must name. */
@@ -20,9 +21,39 @@ export function isRevisionConflict(err: unknown): boolean {
   return false;
 }
 
+/**
+ * The KV key for an id (sku or orderId). KV keys are subject tokens, so "." (a token separator, and
+ * invalid at either end) and ":" are escaped as "=2E" and "=3A"; ids without them are used as they are.
+ */
+export function kvKey(id: string): string {
+  return id.replace(/[.:=]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The id back from a KV key made by kvKey. */
+export function idFromKey(key: string): string {
+  return key.replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/**
+ * The ids stored in `bucket`, from one stream-info request (a key listing through a consumer can
+ * stall for its full timeout when the connection is busy shutting down). Deleted keys may appear.
+ */
+export async function listIds(js: JetStreamClient, bucket: string): Promise<string[]> {
+  const jsm = await js.jetstreamManager();
+  const prefix = `$KV.${bucket}.`;
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
+  return Object.keys(info.state.subjects ?? {}).map((subject) => idFromKey(subject.slice(prefix.length)));
+}
+
+/** Removes every message of one key, leaving no delete marker behind (so listings stay small). */
+export async function purgeKey(js: JetStreamClient, bucket: string, id: string): Promise<void> {
+  const jsm = await js.jetstreamManager();
+  await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${kvKey(id)}` });
+}
+
 /** Reads `key` as JSON; undefined when it does not exist or was deleted. */
 export async function readJson<T>(kv: KV, key: string): Promise<Versioned<T> | undefined> {
-  const entry = await kv.get(key);
+  const entry = await kv.get(kvKey(key));
   if (!entry || entry.operation !== "PUT" || entry.length === 0) return undefined;
   return { value: entry.json<T>(), revision: entry.revision };
 }
@@ -34,7 +65,7 @@ export async function readJson<T>(kv: KV, key: string): Promise<Versioned<T> | u
 export async function writeIfUnchanged<T>(kv: KV, key: string, value: T, revision: number | undefined): Promise<number | undefined> {
   try {
     const body = JSON.stringify(value);
-    return revision === undefined ? await kv.create(key, body) : await kv.update(key, body, revision);
+    return revision === undefined ? await kv.create(kvKey(key), body) : await kv.update(kvKey(key), body, revision);
   } catch (err) {
     if (isRevisionConflict(err)) return undefined;
     throw err;
@@ -44,7 +75,7 @@ export async function writeIfUnchanged<T>(kv: KV, key: string, value: T, revisio
 /** Deletes `key` only if it is still at `revision`; false when it changed. */
 export async function deleteIfUnchanged(kv: KV, key: string, revision: number): Promise<boolean> {
   try {
-    await kv.delete(key, { previousSeq: revision });
+    await kv.delete(kvKey(key), { previousSeq: revision });
     return true;
   } catch (err) {
     if (isRevisionConflict(err)) return false;

@@ -25,11 +25,13 @@ export function mergeLines(items: StockLine[]): StockLine[] {
 
 /** Reserves, or returns the reservation the order already has; 404 unknown sku, 409 short or already released. */
 export async function reserveStock(store: StockStore, input: ReserveInput): Promise<Reservation> {
-  const existing = await readReservation(store, input.orderId);
-  if (existing) return answerFor(store, existing);
-
   const lines = mergeLines(input.items);
-  const records = await Promise.all(lines.map((l) => readStock(store.inventory, l.sku)));
+  // One round trip for the idempotency check and the skus: the common case is a new order.
+  const [existing, ...records] = await Promise.all([
+    readReservation(store, input.orderId),
+    ...lines.map((l) => readStock(store.inventory, l.sku)),
+  ]);
+  if (existing) return answerFor(store, existing);
   const unknown = lines.filter((_, i) => !records[i]).map((l) => ({ sku: l.sku, message: "unknown sku" }));
   if (unknown.length > 0) throw new FunctionError(404, `unknown sku: ${unknown.map((u) => u.sku).join(", ")}`, unknown);
 
@@ -46,65 +48,64 @@ export async function reserveStock(store: StockStore, input: ReserveInput): Prom
     createdAt: new Date(now).toISOString(),
     updatedAt: new Date(now).toISOString(),
   };
-  // The open mark comes first, so a crash at any later point leaves something the sweeper finds.
-  await markOpen(store, input.orderId, pending.expiresAt);
-  const created = await createReservation(store, pending);
+  // Both are written before any hold is placed, so whatever a crash leaves, the sweeper can find.
+  const [, created] = await Promise.all([markOpen(store, input.orderId, pending.expiresAt), createReservation(store, pending)]);
   if (!created) {
     const winner = await readReservation(store, input.orderId);
     if (!winner) throw new Error(`reservation ${input.orderId} exists but cannot be read`);
     return answerFor(store, winner);
   }
-  return placeAll(store, created);
+  return placeAll(store, created, records as Versioned<StockRecord>[]);
 }
 
 // The creator's part: place every hold, then one compare-and-set decides reserved or rejected.
-async function placeAll(store: StockStore, created: Versioned<Reservation>): Promise<Reservation> {
+async function placeAll(store: StockStore, created: Versioned<Reservation>, records: Versioned<StockRecord>[]): Promise<Reservation> {
   const { orderId, items } = created.value;
+  const changes = await Promise.all(items.map((line, i) => placeHold(store.inventory, line.sku, orderId, line.quantity, records[i])));
   const short: ShortLine[] = [];
   const crossings: StockRecord[] = [];
-  for (const line of items) {
-    if (store.ctx.signal.aborted)
-      throw new FunctionError(504, `reserving order ${orderId} ran past its deadline; the sweeper will release what was held`);
-    const change = short.length > 0 ? undefined : await placeHold(store.inventory, line.sku, orderId, line.quantity);
-    if (change?.kind === "changed") {
-      if (availableOf(change.before) > store.settings.lowStockThreshold && availableOf(change.after) <= store.settings.lowStockThreshold)
-        crossings.push(change.after);
-    } else if (change?.kind === "unchanged" && change.why === "held") {
-      // Placed by this order already (a retry after a crash): nothing to do.
-    } else {
-      // Short (or, after the first short line, not tried): report what is available right now.
-      const rec = change?.kind === "unchanged" ? change.record : (await readStock(store.inventory, line.sku))?.value;
-      const available = rec ? Math.max(0, availableOf(rec)) : 0;
-      if (!rec || available < line.quantity) short.push({ sku: line.sku, requested: line.quantity, available });
+  changes.forEach((change, i) => {
+    const line = items[i] as ReservedLine;
+    if (change.kind === "changed") {
+      const { lowStockThreshold } = store.settings;
+      if (availableOf(change.before) > lowStockThreshold && availableOf(change.after) <= lowStockThreshold) crossings.push(change.after);
+    } else if (change.kind !== "unchanged" || change.why === "short") {
+      const available = change.kind === "unchanged" ? Math.max(0, availableOf(change.record)) : 0;
+      short.push({ sku: line.sku, requested: line.quantity, available });
     }
-  }
-  const decided = await updateReservation(store, created, short.length === 0 ? { status: "reserved" } : { status: "releasing", short });
+  });
+  const decided = await updateReservation(store, created, short.length === 0 ? { status: "reserved" } : { status: "rejected", short });
   if (!decided) {
-    // Released (or swept) while we were placing holds: undo ours and report that outcome.
+    // Released (or swept) while we were placing holds: return ours and report that outcome.
     const now = await readReservation(store, orderId);
     if (!now) throw new Error(`reservation ${orderId} disappeared while it was being made`);
     if (now.value.status === "released") await settleLines(store, created.value, false);
     const final = now.value.status === "releasing" ? await finish(store, now) : now.value;
     return answerFor(store, { value: final, revision: now.revision });
   }
-  if (decided.value.status === "reserved") {
-    await store.ctx.emit("stock.reserved", orderId, {
+  if (decided.value.status === "rejected") {
+    // All or nothing: give back the lines that were placed (a crash here is finished by the sweeper).
+    await settleLines(store, decided.value, false);
+    return answerFor(store, decided);
+  }
+  const events = [
+    store.ctx.emit("stock.reserved", orderId, {
       orderId,
       items: items.map(({ sku, quantity }) => ({ sku, quantity })),
       expiresAt: decided.value.expiresAt,
-    });
-    for (const rec of crossings) {
-      await store.ctx.emit("inventory.low_stock", rec.sku, {
+    }),
+    ...crossings.map((rec) =>
+      store.ctx.emit("inventory.low_stock", rec.sku, {
         sku: rec.sku,
         available: availableOf(rec),
         onHand: rec.onHand,
         reserved: rec.reserved,
         threshold: store.settings.lowStockThreshold,
-      });
-    }
-    return decided.value;
-  }
-  return answerFor(store, { value: await finish(store, decided), revision: 0 });
+      }),
+    ),
+  ];
+  await Promise.all(events);
+  return decided.value;
 }
 
 /** The reply for a reservation that exists: itself, or the error its state means. */

@@ -11,23 +11,36 @@ export async function settleLines(store: StockStore, reservation: Reservation, s
 }
 
 /**
- * Drives a `releasing` or `committing` reservation to its final state: settle the holds, then one
- * compare-and-set to the final status. Only the writer that wins that write emits the event.
+ * Ends a reservation: one compare-and-set to `committed` or `released` decides it, then the holds are
+ * sold or returned. A crash after the decision leaves holds of a finished order, which the sweeper
+ * settles the same way (a hold is keyed by orderId, so doing it twice is harmless). Only the writer
+ * that wins the decision emits the event. Undefined when someone else changed the record first.
  */
+export async function closeAs(
+  store: StockStore,
+  current: Versioned<Reservation>,
+  status: "committed" | "released",
+  reason?: ReleaseReason,
+): Promise<Reservation | undefined> {
+  const done = await updateReservation(
+    store,
+    current,
+    status === "released" ? { status, reason: reason ?? current.value.reason ?? "requested" } : { status },
+  );
+  if (!done) return undefined;
+  await settleLines(store, done.value, status === "committed");
+  await Promise.all([markClosed(store, done.value.orderId), emitFinal(store, done.value)]);
+  return done.value;
+}
+
+/** Finishes a reservation left `releasing` or `committing` (states written by earlier versions, or a crash). */
 export async function finish(store: StockStore, start: Versioned<Reservation>): Promise<Reservation> {
   let current = start;
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const { status } = current.value;
     if (status !== "releasing" && status !== "committing") return current.value;
-    const sell = status === "committing";
-    await settleLines(store, current.value, sell);
-    const finalStatus = sell ? "committed" : current.value.short ? "rejected" : "released";
-    const done = await updateReservation(store, current, { status: finalStatus });
-    if (done) {
-      await markClosed(store, done.value.orderId);
-      await emitFinal(store, done.value);
-      return done.value;
-    }
+    const done = await closeAs(store, current, status === "committing" ? "committed" : "released");
+    if (done) return done;
     await backoff(attempt);
     const reread = await readReservation(store, start.value.orderId);
     if (!reread) throw new Error(`reservation ${start.value.orderId} disappeared while it was being finished`);
@@ -70,8 +83,8 @@ export async function releaseReservation(store: StockStore, orderId: string, rea
         throw new FunctionError(409, `the stock of order ${orderId} is already sold (committed); a sale cannot be released`);
       }
       if (status === "releasing") return finish(store, current);
-      const moved = await updateReservation(store, current, { status: "releasing", reason });
-      if (moved) return finish(store, moved);
+      const done = await closeAs(store, current, "released", reason);
+      if (done) return done;
     }
     await backoff(attempt);
   }
@@ -107,8 +120,8 @@ export async function commitReservation(
           `the reservation of order ${orderId} was released (${r.reason ?? "requested"}); reserve again with a new orderId`,
         );
       default: {
-        const moved = await updateReservation(store, current, { status: "committing" });
-        if (moved) return finish(store, moved);
+        const done = await closeAs(store, current, "committed");
+        if (done) return done;
       }
     }
     await backoff(attempt);

@@ -2,7 +2,7 @@
 import type { KV } from "@nats-io/kv";
 import type { Context } from "../../runtime/index.ts";
 import { inventoryKv } from "./inventory-store.ts";
-import { readJson, writeIfUnchanged, type Versioned } from "./stock-kv.ts";
+import { kvKey, purgeKey, readJson, writeIfUnchanged, type Versioned } from "./stock-kv.ts";
 import { OPEN_RESERVATIONS_BUCKET, RESERVATIONS_BUCKET, type Reservation, type StockSettings, stockSettings } from "./stock-types.ts";
 
 /** Everything the stock operations touch. */
@@ -49,10 +49,10 @@ export async function createReservation(store: StockStore, value: Reservation): 
 
 /** Marks a reservation as open (before it exists) so the sweeper finds it even after a crash. */
 export async function markOpen(store: StockStore, orderId: string, expiresAt: string): Promise<void> {
-  await store.open.put(orderId, JSON.stringify({ orderId, expiresAt, openedAt: new Date().toISOString() }));
+  await store.open.put(kvKey(orderId), JSON.stringify({ orderId, expiresAt, openedAt: new Date().toISOString() }));
 }
 
 /** Forgets an open mark once the reservation is final (a crash before this only costs the sweeper a read). */
-export async function markClosed(store: StockStore, orderId: string): Promise<void> {
-  await store.open.delete(orderId);
+export function markClosed(store: StockStore, orderId: string): Promise<void> {
+  return purgeKey(store.ctx.js, OPEN_RESERVATIONS_BUCKET, orderId);
 }

@@ -133,4 +133,39 @@ void describe("inventory under contention and after crashes", () => {
     assert.equal(await available(sku), 3);
     await eventually(async () => (await available(sku)) === 5, 15_000, "the sweeper to remove the orphan hold");
   });
+
+  void it("the sweeper completes a commit that crashed after its decision: the leftover hold becomes a sale", async () => {
+    const sku = "jamon-iberico";
+    await call("put_product", { sku, name: "Jamón ibérico", priceCents: 29900, onHand: 4 }, { Authorization: `Bearer ${admin}` });
+    const kvm = new Kvm(jetstream(nc));
+    const reservations = await kvm.create("reservations");
+    const inventory = await kvm.open("inventory");
+    const old = new Date(Date.now() - 120_000).toISOString();
+    const decided: Reservation = {
+      orderId: "half-committed-1",
+      status: "committed",
+      items: [{ sku, quantity: 3, priceCents: 29900, currency: "EUR" }],
+      expiresAt: new Date(Date.now() + 600_000).toISOString(),
+      createdAt: old,
+      updatedAt: old,
+    };
+    await reservations.create("half-committed-1", JSON.stringify(decided));
+    const entry = await inventory.get(sku);
+    const rec = entry?.json<StockRecord>();
+    assert.ok(entry && rec);
+    await inventory.update(
+      sku,
+      JSON.stringify({ ...rec, reserved: 3, holds: { "half-committed-1": { quantity: 3, at: Date.now() - 120_000 } } }),
+      entry.revision,
+    );
+    const sold = await eventually(
+      async () => {
+        const now = await record(sku);
+        return now?.reserved === 0 && now;
+      },
+      15_000,
+      "the sweeper to settle the hold of the committed order",
+    );
+    assert.deepEqual([sold.onHand, sold.sold, sold.reserved], [1, 3, 0]);
+  });
 });

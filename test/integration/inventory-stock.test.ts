@@ -215,6 +215,15 @@ void describe("inventory: products, reservations, commits, releases and expiry",
     assert.equal(await stock(b), 1);
   });
 
+  void it("stores skus and orderIds with dots and colons, which KV keys cannot hold as they are", async () => {
+    const sku = `.aove.${++n}.`;
+    await product(sku, 5);
+    const orderId = `web:2026.${n}`;
+    assert.equal((await ok("reserve_stock", { orderId, items: [{ sku, quantity: 2 }] })).status, "reserved");
+    assert.equal(await stock(sku), 3);
+    assert.deepEqual(await ok("commit_stock", { orderId }), { orderId, status: "committed" });
+  });
+
   void it("answers an unknown sku with 404 and reserves nothing", async () => {
     const sku = uniqueSku("oil");
     await product(sku, 10);
