@@ -19,8 +19,6 @@ export interface CreateOrderInput {
   paymentMethod: string;
 }
 
-const settings = recoverySettings(process.env);
-
 export default defineFunction<CreateOrderInput, OrderView>({
   name: "create_order",
   version: "1.0.0",
@@ -34,9 +32,12 @@ export default defineFunction<CreateOrderInput, OrderView>({
   timers: [
     {
       name: "recover-orders",
-      everyMs: settings.everyMs,
+      // Getters: NFN_ORDER_RECOVERY_* set before the host starts are honoured, also in tests.
+      get everyMs() {
+        return recoverySettings(process.env).everyMs;
+      },
       async run(ctx) {
-        await recoverOrders(ctx, { graceMs: settings.graceMs });
+        await recoverOrders(ctx, { graceMs: recoverySettings(process.env).graceMs });
       },
     },
   ],
