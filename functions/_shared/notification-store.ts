@@ -31,5 +31,6 @@ export function notificationText(
     return `Your order ${order.orderId} is confirmed${total}. Thank you for shopping local in Jaén!`;
   }
   const reason = typeof order.cancelReason === "string" ? order.cancelReason.replace(/_/g, " ") : "an unknown reason";
-  return `Your order ${order.orderId} was cancelled: ${reason}. You have not been charged.`;
+  const money = order.cancelReason === "reservation_expired" ? "Your payment has been refunded." : "You have not been charged.";
+  return `Your order ${order.orderId} was cancelled: ${reason}. ${money}`;
 }
