@@ -28,8 +28,12 @@ export async function closeAs(
     status === "released" ? { status, reason: reason ?? current.value.reason ?? "requested" } : { status },
   );
   if (!done) return undefined;
-  await settleLines(store, done.value, status === "committed");
-  await Promise.all([markClosed(store, done.value.orderId), emitFinal(store, done.value)]);
+  // The decision is recorded: the holds, the open mark and the event no longer depend on each other.
+  await Promise.all([
+    settleLines(store, done.value, status === "committed"),
+    markClosed(store, done.value.orderId),
+    emitFinal(store, done.value),
+  ]);
   return done.value;
 }
 
