@@ -17,6 +17,9 @@ import type { DomainEvent } from "./types.ts";
 export const DLQ_STREAM = "EVENTS_DLQ";
 /** A parked event goes to `dlq.<function>.<eventType>`. */
 export const DLQ_SUBJECTS = "dlq.>";
+// How long one pull waits for events; also the longest a stop waits for the pull in progress.
+const PULL_EXPIRES_MS = 1_000;
+
 /** Defaults of EventTrigger. */
 export const TRIGGER_DEFAULTS = { maxDeliveries: 5, backoffMs: [200, 1000, 5000] } as const;
 
@@ -38,7 +41,7 @@ export function triggerConsumerName(fn: string, eventType: string): string {
   return `${fn}__${eventType.replace(/[^A-Za-z0-9_-]/g, "_")}`;
 }
 
-/** Starts consuming every event type of `def.trigger`; returns a stop that finishes the event in hand and hands back the rest. */
+/** Starts consuming every event type of `def.trigger`; returns a stop that finishes the event in hand and hands back the rest (within about 1 s). */
 export async function startTriggers(def: FunctionDefinition, env: InstanceEnvironment): Promise<() => Promise<void>> {
   const trigger = def.trigger;
   if (!trigger || !def.onEvent) return async () => {};
@@ -68,15 +71,25 @@ async function startWorker(
 ) {
   const log = env.log.child({ fn: def.name, consumer: consumerName });
   const consumer = await env.state.js.consumers.get(EVENTS_STREAM, consumerName);
-  const messages = await consumer.consume({ max_messages: 32 });
   let stopped = false;
+  // Short fetches rather than one endless consume(): a stop then leaves no pull request open on the
+  // server (2.9 cannot cancel one), so nothing is delivered to an instance that is gone and every
+  // event not handled is handed back at once (nak) to the other instances or the new version.
   const loop = (async () => {
-    for await (const m of messages) {
-      // Buffered after a stop: hand it back at once so another instance (or the new version) takes it.
-      if (stopped) m.nak();
-      else await handle(m);
+    while (!stopped) {
+      try {
+        const batch = await consumer.fetch({ max_messages: 32, expires: PULL_EXPIRES_MS });
+        for await (const m of batch) {
+          if (stopped) m.nak();
+          else await handle(m);
+        }
+      } catch (err) {
+        if (stopped) break;
+        log.warn("event fetch failed; retrying", { error: err });
+        await new Promise((r) => setTimeout(r, PULL_EXPIRES_MS));
+      }
     }
-  })().catch((err: unknown) => log.error("event consumer stopped", { error: err }));
+  })();
 
   async function handle(m: JsMsg): Promise<void> {
     const event = parseEvent(m.string());
@@ -138,7 +151,6 @@ async function startWorker(
 
   return async () => {
     stopped = true;
-    await messages.close().catch(() => undefined);
     await loop;
   };
 }
