@@ -71,6 +71,23 @@ void describe("create_order recovery timer (orders left pending by a crash)", ()
     assert.deepEqual(await m.stock(SKU), before);
   });
 
+  void it("refunds and cancels a paid order whose reservation was released before the commit", async () => {
+    const orderId = randomUUID();
+    assert.equal((await m.call("reserve_stock", { orderId, items: [{ sku: SKU, quantity: 2 }] })).code, undefined);
+    const paid = await m.call("process_payment", { orderId, amountCents: 4400, currency: "EUR", method: "pm_card_visa" });
+    assert.equal(paid.code, undefined, paid.errorHeader);
+    assert.equal((await m.call("release_stock", { orderId })).code, undefined);
+    const before = await m.stock(SKU);
+    await strand("paid", orderId);
+    const final = await settled(orderId);
+    assert.equal(final.status, "cancelled");
+    assert.equal(final.cancelReason, "reservation_expired");
+    const payment = (await (await m.host.state.kv("payments")).get(orderId))?.json<{ status: string }>();
+    assert.equal(payment?.status, "refunded");
+    assert.equal((await readEvents(m.nc, "events.payment.refunded", (e) => e.aggregateId === orderId)).length, 1);
+    assert.deepEqual(await m.stock(SKU), before);
+  });
+
   void it("drops an open-index entry whose order was never stored", async () => {
     const orderId = randomUUID();
     const open = await m.host.state.kv("orders_open");
