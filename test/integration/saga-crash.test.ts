@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { createStateAccess, type StateAccess } from "../../runtime/state.ts";
 import type { LocalNatsServer } from "../../runtime/nats-server.ts";
@@ -24,18 +25,22 @@ void describe("create_order crash recovery (a process killed mid-saga, NFN_CRASH
 
   // A child process serving every marketplace function, as `nfn serve` would.
   function serve(env: Record<string, string>): ChildProcess {
-    const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/marketplace-serve.ts"], {
-      env: {
-        ...process.env,
-        NATS_URL: server.url,
-        AUTH_JWT_SECRET: TEST_JWT_SECRET,
-        NFN_ORDER_RECOVERY_EVERY_MS: "200",
-        NFN_ORDER_RECOVERY_GRACE_MS: "300",
-        LOG_LEVEL: "error",
-        ...env,
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(new URL("../fixtures/marketplace-serve.ts", import.meta.url))],
+      {
+        env: {
+          ...process.env,
+          NATS_URL: server.url,
+          AUTH_JWT_SECRET: TEST_JWT_SECRET,
+          NFN_ORDER_RECOVERY_EVERY_MS: "200",
+          NFN_ORDER_RECOVERY_GRACE_MS: "300",
+          LOG_LEVEL: "error",
+          ...env,
+        },
+        stdio: ["ignore", "ignore", "inherit"],
       },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    );
     hooks.after(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     });
