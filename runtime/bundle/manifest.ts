@@ -72,7 +72,14 @@ export function parseManifest(text: string, source: string): BundleManifest {
     throw new Error(`${source} is not JSON: rebuild with nfn build`);
   }
   const m = value as Partial<BundleManifest> | null;
-  if (!m || typeof m !== "object" || typeof m.name !== "string" || typeof m.version !== "string" || typeof m.sha256 !== "string" || typeof m.entry !== "string") {
+  if (
+    !m ||
+    typeof m !== "object" ||
+    typeof m.name !== "string" ||
+    typeof m.version !== "string" ||
+    typeof m.sha256 !== "string" ||
+    typeof m.entry !== "string"
+  ) {
     throw new Error(`${source} is not a bundle manifest (needs name, version, entry, sha256): rebuild with nfn build`);
   }
   return m as BundleManifest;

@@ -41,7 +41,9 @@ export async function deployBundle(registry: Registry, dir: string, options: Dep
   const bytes = await readFile(join(dir, manifest.entry));
   const actual = sha256Hex(bytes);
   if (actual !== manifest.sha256) {
-    throw new Error(`${join(dir, manifest.entry)} does not match its manifest (sha256 ${actual.slice(0, 12)}, manifest ${manifest.sha256.slice(0, 12)}): rebuild with nfn build`);
+    throw new Error(
+      `${join(dir, manifest.entry)} does not match its manifest (sha256 ${actual.slice(0, 12)}, manifest ${manifest.sha256.slice(0, 12)}): rebuild with nfn build`,
+    );
   }
   const object = bundleObjectName(manifest.name, manifest.sha256);
   const uploaded = await registry.putBundle(object, bytes, options.onProgress);
@@ -64,7 +66,12 @@ export async function deployBundle(registry: Registry, dir: string, options: Dep
  * Makes an earlier release desired again: the one of `version` when given, else the latest release
  * before the current one that has a different bundle (after an undeploy: the last release).
  */
-export async function rollbackRelease(registry: Registry, name: string, version?: string, deployedBy = defaultDeployer()): Promise<Release> {
+export async function rollbackRelease(
+  registry: Registry,
+  name: string,
+  version?: string,
+  deployedBy = defaultDeployer(),
+): Promise<Release> {
   const history = await registry.history(name);
   const releases = history.flatMap((h) => (h.release ? [h.release] : []));
   if (releases.length === 0) throw new Error(`${name} has never been deployed: nfn deploy ${name} first`);
@@ -73,7 +80,11 @@ export async function rollbackRelease(registry: Registry, name: string, version?
   const target = candidates.at(-1);
   if (!target) {
     const known = [...new Set(releases.map((r) => r.version))].join(", ");
-    throw new Error(version === undefined ? `${name} has no earlier release to roll back to (releases: ${known})` : `${name} has no release ${version} in its history (releases: ${known})`);
+    throw new Error(
+      version === undefined
+        ? `${name} has no earlier release to roll back to (releases: ${known})`
+        : `${name} has no release ${version} in its history (releases: ${known})`,
+    );
   }
   if (current && current.sha256 === target.sha256) throw new Error(`${name}@${target.version} is already the current release`);
   if ((await registry.bundles.info(target.object)) === null) {

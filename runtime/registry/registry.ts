@@ -67,7 +67,12 @@ export async function openRegistry(nc: NatsConnection, replicas = 1): Promise<Re
       const out: HistoryEntry[] = [];
       const iter = await releases.history({ key: name });
       for await (const e of iter) {
-        out.push({ revision: e.revision, operation: e.operation, at: e.created, release: e.operation === "PUT" ? parseRelease(e.value) : undefined });
+        out.push({
+          revision: e.revision,
+          operation: e.operation,
+          at: e.created,
+          release: e.operation === "PUT" ? parseRelease(e.value) : undefined,
+        });
       }
       return out.sort((a, b) => a.revision - b.revision);
     },

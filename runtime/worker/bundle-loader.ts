@@ -32,9 +32,12 @@ export async function loadVerifiedBundle(bytes: Uint8Array, release: Release, ca
   await rename(partial, file);
   const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   const def = mod.default;
-  if (!isFunctionDefinition(def)) throw new BundleRefusedError(`bundle of ${release.name}@${release.version} does not export a function definition`);
+  if (!isFunctionDefinition(def))
+    throw new BundleRefusedError(`bundle of ${release.name}@${release.version} does not export a function definition`);
   if (def.name !== release.name || def.version !== release.version) {
-    throw new BundleRefusedError(`bundle recorded as ${release.name}@${release.version} contains ${def.name}@${def.version}; redeploy it with nfn deploy`);
+    throw new BundleRefusedError(
+      `bundle recorded as ${release.name}@${release.version} contains ${def.name}@${def.version}; redeploy it with nfn deploy`,
+    );
   }
   return def;
 }

@@ -18,6 +18,8 @@ export function parseNameList(value: string | undefined): string[] | undefined {
 
 /** A predicate that is true for the functions this worker should run. */
 export function selectionFilter(selection: FunctionSelection): (name: string) => boolean {
-  const matches = (patterns: string[], name: string) => patterns.some((p) => (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : p === name));
-  return (name) => (selection.only === undefined || matches(selection.only, name)) && !(selection.except !== undefined && matches(selection.except, name));
+  const matches = (patterns: string[], name: string) =>
+    patterns.some((p) => (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : p === name));
+  return (name) =>
+    (selection.only === undefined || matches(selection.only, name)) && !(selection.except !== undefined && matches(selection.except, name));
 }

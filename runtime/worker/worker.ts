@@ -43,7 +43,7 @@ export interface Worker {
   readonly registry: Registry;
   /** What this worker serves now, by function name. */
   serving(): ReadonlyMap<string, ServedRelease>;
-  /** Bundles this worker refused (sha256 → reason); they are not retried until deployed again. */
+  /** Releases this worker refused (`sha256@deployedAt` → reason); not retried until deployed again. */
   refused(): ReadonlyMap<string, string>;
   /** Stops watching, drains every function and, when it opened it, the connection. */
   stop(): Promise<void>;
@@ -76,7 +76,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
       return;
     }
     const current = serving.get(name);
-    if (current?.sha256 === release.sha256 || refused.has(release.sha256)) return;
+    const refusalKey = `${release.sha256}@${release.deployedAt}`;
+    if (current?.sha256 === release.sha256 || refused.has(refusalKey)) return;
     const old = host.functions.get(name);
     try {
       const bytes = await registry.getBundle(release);
@@ -84,10 +85,15 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
       const def = await loadVerifiedBundle(bytes, release, cacheDir);
       await host.add(def, { bundleSha256: release.sha256 });
       serving.set(name, { version: release.version, sha256: release.sha256 });
-      log.info(old ? "swapped to new release" : "serving release", { fn: name, version: release.version, sha256: release.sha256, from: current?.version });
+      log.info(old ? "swapped to new release" : "serving release", {
+        fn: name,
+        version: release.version,
+        sha256: release.sha256,
+        from: current?.version,
+      });
     } catch (err) {
       const refusedForGood = err instanceof BundleRefusedError || (err instanceof Error && /corrupt object/.test(err.message));
-      if (refusedForGood) refused.set(release.sha256, err instanceof Error ? err.message : String(err));
+      if (refusedForGood) refused.set(refusalKey, err instanceof Error ? err.message : String(err));
       log.error(refusedForGood ? "bundle refused; the running version keeps serving" : "could not load release; will retry", {
         fn: name,
         version: release.version,
