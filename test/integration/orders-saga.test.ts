@@ -194,6 +194,44 @@ void describe("create_order and get_order (CONTRACT.md §3-5)", () => {
     assert.equal(stored[2]?.event.metadata.source, "process_payment");
   });
 
+  void it("emits a declined order's events in compensation order and notifies the customer of the cancellation", async () => {
+    const reply = await m.call(
+      "create_order",
+      { items: [{ sku: "aceite-picual-500ml", quantity: 1 }], paymentMethod: "pm_card_chargeDeclined" },
+      bearer(m.tokens.customer),
+    );
+    const { orderId } = reply.body as Order;
+    const wanted = ["order.created", "stock.reserved", "payment.failed", "stock.released", "order.cancelled"];
+    const stored = await eventually(
+      async () => {
+        const all = await readStoredEvents(
+          m.nc,
+          "events.>",
+          (e) => e.aggregateId === orderId || (e.eventData as { orderId?: unknown }).orderId === orderId,
+        );
+        const saga = all.filter((s) => wanted.includes(s.event.eventType));
+        return saga.length >= wanted.length && saga;
+      },
+      5000,
+      "the compensation's events",
+    );
+    assert.deepEqual(
+      stored.map((s) => s.event.eventType),
+      wanted,
+    );
+    assert.equal((stored[4]?.event.eventData as { cancelReason?: string }).cancelReason, "payment_declined");
+    assert.equal(new Set(stored.map((s) => s.event.metadata.correlationId)).size, 1);
+    const sent = await eventually(
+      async () => {
+        const events = await readStoredEvents(m.nc, "events.notification.sent", (e) => e.aggregateId === orderId);
+        return events.length > 0 && events;
+      },
+      10_000,
+      "notification.sent",
+    );
+    assert.equal((sent[0]?.event.eventData as { about?: string }).about, "order.cancelled");
+  });
+
   void it("notifies the customer once when an order is confirmed", async () => {
     const reply = await m.call(
       "create_order",
