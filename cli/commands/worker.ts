@@ -1,0 +1,57 @@
+/** `nfn worker`: a long-running host that serves whatever is deployed, hot-swapping on each release. */
+import type { Command } from "commander";
+import { resolve } from "node:path";
+import { parseNameList } from "../../runtime/worker/filter.ts";
+import { startWorker } from "../../runtime/worker/worker.ts";
+import { type GlobalOptions, resolveConnection } from "../lib/connection.ts";
+import { EXIT } from "../lib/exit-codes.ts";
+import type { CliIo } from "../lib/io.ts";
+import { verbAction } from "../lib/program.ts";
+import { waitForSignal } from "../lib/wait-for-signal.ts";
+
+/** Options of `nfn worker`. */
+export interface WorkerVerbOptions extends GlobalOptions {
+  only?: string;
+  except?: string;
+  cacheDir?: string;
+}
+
+/** Runs a worker until SIGINT/SIGTERM, then drains every function. */
+export async function runWorker(opts: WorkerVerbOptions, io: CliIo, until: Promise<unknown> = waitForSignal()): Promise<number> {
+  const { config } = resolveConnection(opts, io);
+  const abort = new AbortController();
+  void until.then(() => abort.abort(new Error("stopped before NATS was reachable")));
+  const worker = await startWorker({
+    config: { ...config, clientName: io.env.NATS_CLIENT_ID ?? `nfn-worker-${process.pid}` },
+    selection: { only: parseNameList(opts.only), except: parseNameList(opts.except) },
+    cacheDir: opts.cacheDir ? resolve(io.cwd, opts.cacheDir) : undefined,
+    signal: abort.signal,
+  });
+  await until;
+  io.stderr.write("nfn worker: stopping: no new requests, finishing those in flight\n");
+  await worker.stop();
+  return EXIT.OK;
+}
+
+/** Defines `nfn worker`. */
+export function register(program: Command): void {
+  program
+    .command("worker")
+    .description("serve every deployed function (or a chosen few), following releases as they change")
+    .option("--only <fns>", "run only these functions (comma-separated; a trailing * matches a prefix)")
+    .option("--except <fns>", "run every function but these")
+    .option("--cache-dir <dir>", "where fetched bundles are written (env NFN_CACHE_DIR; default a temp dir)")
+    .addHelpText(
+      "after",
+      `
+Each worker joins queue group q for every function it runs, so workers on many machines share the
+load. A new release is registered before the old one drains; a bundle whose sha256 does not match
+its release is refused and the running version keeps serving. Stops gracefully on SIGTERM/SIGINT.
+
+Examples:
+  NATS_URL=nats://10.0.0.5:4222 npx nfn worker
+  npx nfn worker --only create_order,get_order
+  npx nfn worker --except 'notify_*'`,
+    )
+    .action(verbAction<WorkerVerbOptions>((opts, io) => runWorker(opts, io)));
+}
