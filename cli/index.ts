@@ -9,6 +9,13 @@ import { register as stats } from "./commands/stats.ts";
 import { register as ping } from "./commands/ping.ts";
 import { register as schema } from "./commands/schema.ts";
 import { register as token } from "./commands/token.ts";
+import { register as build } from "./commands/build.ts";
+import { register as deploy } from "./commands/deploy.ts";
+import { register as releases } from "./commands/releases.ts";
+import { register as rollback } from "./commands/rollback.ts";
+import { register as undeploy } from "./commands/undeploy.ts";
+import { register as worker } from "./commands/worker.ts";
+import { register as status } from "./commands/status.ts";
 
 const program = addGlobalOptions(createProgram());
 serve(program);
@@ -19,5 +26,12 @@ stats(program);
 ping(program);
 schema(program);
 token(program);
+build(program);
+deploy(program);
+releases(program);
+rollback(program);
+undeploy(program);
+worker(program);
+status(program);
 
 await runProgram(program);
