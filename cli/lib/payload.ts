@@ -1,0 +1,54 @@
+/** Request payloads from the command line: JSON text, `@file`, or `-` for stdin. */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { usageError } from "./errors.ts";
+import type { CliIo } from "./io.ts";
+
+/** The payload text and its parsed value; `{}` when no payload is given. */
+export async function readPayload(arg: string | undefined, io: CliIo): Promise<{ text: string; value: unknown }> {
+  let text: string;
+  let from: string;
+  if (arg === undefined) {
+    text = "{}";
+    from = "the default payload";
+  } else if (arg === "-") {
+    text = await io.readStdin();
+    from = "stdin";
+  } else if (arg.startsWith("@")) {
+    const file = resolve(io.cwd, arg.slice(1));
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      throw usageError(`cannot read the payload file ${arg.slice(1)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    from = arg.slice(1);
+  } else {
+    text = arg;
+    from = "the payload";
+  }
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw usageError(
+      `${from} is not JSON (${reason}): quote it for the shell, e.g. '{"items":[{"sku":"AOVE-PICUAL-500ML","quantity":1}]}'`,
+    );
+  }
+}
+
+/** Parses repeatable `-H key:value` options into a header map. */
+export function parseHeaders(values: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values ?? []) {
+    const at = value.indexOf(":");
+    const key = at > 0 ? value.slice(0, at).trim() : "";
+    if (!key) throw usageError(`header "${value}" must look like key:value, e.g. -H Idempotency-Key:order-42`);
+    out[key] = value.slice(at + 1).trim();
+  }
+  return out;
+}
+
+/** Commander helper that collects a repeatable option into an array. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
