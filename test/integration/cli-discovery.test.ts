@@ -63,7 +63,9 @@ describe("nfn discovery verbs", () => {
     hooks.after(() => bare.stop());
     // a reply of the wrong type on INFO must be skipped
     const liar = nc.subscribe("$SRV.INFO", {
-      callback: (_e, m) => m.respond(JSON.stringify({ type: "io.nats.micro.v1.ping_response", name: "liar", id: "x", version: "1.0.0" })),
+      callback: (_e, m) => {
+        m.respond(JSON.stringify({ type: "io.nats.micro.v1.ping_response", name: "liar", id: "x", version: "1.0.0" }));
+      },
     });
     hooks.after(() => liar.unsubscribe());
     // some traffic, one of it an error
