@@ -12,6 +12,9 @@ export const esbuildOptions = {
   minify: true,
   legalComments: "none",
   logLevel: "warning",
+  // The OpenTelemetry SDK is loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set; it would triple the
+  // bundle, so a bundle that traces needs it installed where it runs (the worker has it).
+  external: ["@opentelemetry/*"],
   // CommonJS dependencies (ajv) call require() for Node built-ins; ESM has no require, so provide one.
   banner: { js: 'import{createRequire as __nfnCreateRequire}from"node:module";const require=__nfnCreateRequire(import.meta.url);' },
 };

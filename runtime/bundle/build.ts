@@ -1,6 +1,7 @@
 /** Builds one self-contained ESM bundle per function, plus its manifest (driven by esbuild.config.mjs). */
 import { execFileSync } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -9,6 +10,7 @@ import { isFunctionDefinition, type FunctionDefinition } from "../define-functio
 import { findFunctionSources } from "../loader.ts";
 import { sha256Hex } from "./hash.ts";
 import { type BundleManifest, manifestFor } from "./manifest.ts";
+import { precompiledValidationPlugin, writeValidatorModules } from "./precompile.ts";
 
 /** The file name of every bundle inside `dist/<fn>/`. */
 export const BUNDLE_ENTRY = "index.mjs";
@@ -27,6 +29,8 @@ export interface BuildSettings {
   /** esbuild options shared by all bundles (esbuild.config.mjs). */
   esbuild: BuildOptions;
   gitRevision?: string;
+  /** Generate the schema validators at build time (default true); false ships ajv and compiles at start. */
+  precompile?: boolean;
 }
 
 /** The functions under `functionsDir`, all of them or those in `names` (unknown names are an error). */
@@ -51,17 +55,31 @@ export async function buildBundle(target: BuildTarget, settings: BuildSettings):
     `export default def;`,
     `await serveIfMain(def, import.meta.url);`,
   ].join("\n");
-  await build({
-    ...settings.esbuild,
-    stdin: { contents, resolveDir: settings.root, sourcefile: `${target.name}.entry.mjs`, loader: "js" },
-    outfile,
-  });
+  const stdin = { contents, resolveDir: settings.root, sourcefile: `${target.name}.entry.mjs`, loader: "js" as const };
+  const work = await mkdtemp(join(tmpdir(), `nfn-build-${target.name}-`));
+  try {
+    // Pass 1 gives the definition (its schemas as the runtime will see them); pass 2 bakes the validators in.
+    const firstPass = settings.precompile === false ? outfile : join(work, "pass1.mjs");
+    await build({ ...settings.esbuild, stdin, outfile: firstPass });
+    const first = await importDefinition(firstPass, `${Date.now()}-${Math.random()}`);
+    if (first.name !== target.name) {
+      throw new Error(`${target.source} declares the function "${first.name}" but its folder is "${target.name}": make them the same`);
+    }
+    if (settings.precompile !== false) {
+      const validatorsDir = join(work, "validators");
+      const index = await writeValidatorModules([first.request, first.response], validatorsDir);
+      const runtimeDir = join(settings.root, "runtime");
+      const plugins = [...(settings.esbuild.plugins ?? []), precompiledValidationPlugin(runtimeDir, index, validatorsDir)];
+      // The generated modules live in a temp dir: resolve their ajv runtime imports from the project.
+      const nodePaths = [join(settings.root, "node_modules")];
+      await build({ ...settings.esbuild, stdin, outfile, plugins, nodePaths });
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
   const bytes = await readFile(outfile);
   const sha256 = sha256Hex(bytes);
   const def = await importDefinition(outfile, sha256);
-  if (def.name !== target.name) {
-    throw new Error(`${target.source} declares the function "${def.name}" but its folder is "${target.name}": make them the same`);
-  }
   const manifest = manifestFor(def, {
     entry: BUNDLE_ENTRY,
     sha256,
@@ -102,7 +120,7 @@ export function gitRevision(root: string): string {
 
 /**
  * The command line of `node esbuild.config.mjs` and `nfn build`:
- * `[fn...] [--functions dir] [--out dir] [--entry name=file]... [--json]`.
+ * `[fn...] [--functions dir] [--out dir] [--entry name=file]... [--json] [--no-precompile]`.
  */
 export async function buildFromArgs(argv: string[], root: string, esbuildOptions: BuildOptions): Promise<BundleManifest[]> {
   const { values, positionals } = parseArgs({
@@ -113,6 +131,7 @@ export async function buildFromArgs(argv: string[], root: string, esbuildOptions
       out: { type: "string", default: join(root, "dist") },
       entry: { type: "string", multiple: true, default: [] },
       json: { type: "boolean", default: false },
+      "no-precompile": { type: "boolean", default: false },
     },
   });
   const extra = values.entry.map((spec): BuildTarget => {
@@ -122,7 +141,13 @@ export async function buildFromArgs(argv: string[], root: string, esbuildOptions
   });
   const targets = [...(extra.length > 0 && positionals.length === 0 ? [] : selectTargets(values.functions, positionals)), ...extra];
   if (targets.length === 0) throw new Error(`nothing to build: no functions in ${values.functions} (each is <name>/index.ts)`);
-  const settings: BuildSettings = { root, outDir: values.out, esbuild: esbuildOptions, gitRevision: gitRevision(root) };
+  const settings: BuildSettings = {
+    root,
+    outDir: values.out,
+    esbuild: esbuildOptions,
+    gitRevision: gitRevision(root),
+    precompile: !values["no-precompile"],
+  };
   const manifests: BundleManifest[] = [];
   for (const target of targets) {
     const m = await buildBundle(target, settings);
