@@ -2,6 +2,7 @@
 import { addGlobalOptions } from "./lib/connection.ts";
 import { createProgram, runProgram } from "./lib/program.ts";
 import { register as serve } from "./commands/serve.ts";
+import { register as dev } from "./commands/dev.ts";
 import { register as invoke } from "./commands/invoke.ts";
 import { register as ls } from "./commands/ls.ts";
 import { register as info } from "./commands/info.ts";
@@ -20,6 +21,7 @@ import { register as status } from "./commands/status.ts";
 
 const program = addGlobalOptions(createProgram());
 serve(program);
+dev(program);
 invoke(program);
 ls(program);
 info(program);

@@ -4,7 +4,7 @@ import { loadDemoCatalog } from "../lib/demo-catalog.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import type { CliIo } from "../lib/io.ts";
 import { verbAction } from "../lib/program.ts";
-import { type ServeOptions, startServeSession } from "../lib/serve-session.ts";
+import { type ServeInternals, type ServeOptions, startServeSession } from "../lib/serve-session.ts";
 import { waitForSignal } from "../lib/wait-for-signal.ts";
 
 /** Options of `nfn serve`. */
@@ -18,8 +18,9 @@ export async function runServe(
   io: CliIo,
   names: string[],
   until: Promise<unknown> = waitForSignal(),
+  internals?: ServeInternals,
 ): Promise<number> {
-  const session = await startServeSession(opts, names, io);
+  const session = await startServeSession(opts, names, io, internals);
   try {
     if (opts.demo) await loadDemoCatalog(session, io);
     else io.stdout.write(`try it: npx nfn ls   (stop with Ctrl-C)\n`);
