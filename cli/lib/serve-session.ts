@@ -8,6 +8,7 @@ import { DEFAULT_NATS_URL } from "../../runtime/config.ts";
 import type { FunctionDefinition } from "../../runtime/define-function.ts";
 import { type Host, startHost } from "../../runtime/host.ts";
 import { findFunctionSources, loadFunctionModule } from "../../runtime/loader.ts";
+import { createLogger } from "../../runtime/logger.ts";
 import { type LocalNatsServer, startNatsServer } from "../../runtime/nats-server.ts";
 import { ensureAuthSecret } from "./auth-secret.ts";
 import { type GlobalOptions, resolveConnection } from "./connection.ts";
@@ -108,7 +109,7 @@ export async function startServeSession(
   }
   let host: Host;
   try {
-    host = await startHost(defs, { config });
+    host = await startHost(defs, { config, log: createLogger({}, config.logLevel, (line) => io.stderr.write(line)) });
   } catch (err) {
     await stopLocal(localServer, io.cwd);
     throw new CliError(
