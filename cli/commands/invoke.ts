@@ -45,7 +45,8 @@ export async function runInvoke(fn: string, payloadArg: string | undefined, opts
   });
 }
 
-function validateLocally(target: ResolvedFunction, value: unknown): void {
+/** Throws a usage error with the failing path when `value` fails the advertised request schema. */
+export function validateLocally(target: ResolvedFunction, value: unknown): void {
   if (!target.requestSchema) return;
   let validate: ReturnType<typeof compileValidator>;
   try {
