@@ -19,6 +19,8 @@ import { register as rollback } from "./commands/rollback.ts";
 import { register as undeploy } from "./commands/undeploy.ts";
 import { register as worker } from "./commands/worker.ts";
 import { register as status } from "./commands/status.ts";
+import { register as gateway } from "./commands/gateway.ts";
+import { register as dashboard } from "./commands/dashboard.ts";
 
 const program = addGlobalOptions(createProgram());
 serve(program);
@@ -39,5 +41,7 @@ rollback(program);
 undeploy(program);
 worker(program);
 status(program);
+gateway(program);
+dashboard(program);
 
 await runProgram(program);
