@@ -5,6 +5,7 @@
  * The runtime already owns the W3C ids (runtime/trace.ts) and writes them into nested calls and
  * events, so each span is created with exactly those ids: the exported trace matches the headers.
  */
+import { createLogger } from "../logger.ts";
 import type { TraceContext } from "../trace.ts";
 import { type EndObserver, opsHooks } from "./hooks.ts";
 
@@ -36,7 +37,16 @@ export function spanStarter(): SpanStarter | undefined {
  */
 export function initTracingFromEnv(env: NodeJS.ProcessEnv = process.env, serviceName = "nats-functions"): Promise<SpanStarter | undefined> {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return Promise.resolve(undefined);
-  initializing ??= loadSdk(env.OTEL_SERVICE_NAME ?? serviceName);
+  // A bundle keeps the SDK external: where it is not installed, serve without traces instead of failing.
+  initializing ??= loadSdk(env.OTEL_SERVICE_NAME ?? serviceName).catch((err: unknown) => {
+    createLogger().warn(
+      "OTEL_EXPORTER_OTLP_ENDPOINT is set but the OpenTelemetry SDK cannot be loaded; running without traces (npm install it next to the bundle)",
+      {
+        reason: err instanceof Error ? err.message : String(err),
+      },
+    );
+    return undefined;
+  });
   return initializing;
 }
 
