@@ -1,4 +1,5 @@
 /** Running the commander program: verb actions get the process io, errors become one line and an exit code. */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { describeError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
@@ -6,7 +7,9 @@ import { type CliIo, processIo } from "./io.ts";
 
 /** The root command with its name, description and usage-error exit code. */
 export function createProgram(): Command {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
   return new Command("nfn")
+    .version(pkg.version ?? "0.0.0")
     .description("Run, invoke, discover and measure nats-functions (NATS micro services, ADR-32)")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
