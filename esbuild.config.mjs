@@ -14,7 +14,8 @@ export const esbuildOptions = {
   logLevel: "warning",
   // The OpenTelemetry SDK is loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set; it would triple the
   // bundle, so a bundle that traces needs it installed where it runs (the worker has it).
-  external: ["@opentelemetry/*"],
+  // @opentelemetry/api itself stays inside: prom-client requires it when /metrics is on (NFN_HTTP_PORT).
+  external: ["@opentelemetry/sdk-trace-base", "@opentelemetry/exporter-trace-otlp-http", "@opentelemetry/resources"],
   // CommonJS dependencies (ajv) call require() for Node built-ins; ESM has no require, so provide one.
   banner: { js: 'import{createRequire as __nfnCreateRequire}from"node:module";const require=__nfnCreateRequire(import.meta.url);' },
 };
