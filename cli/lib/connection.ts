@@ -55,6 +55,8 @@ export interface ResolvedConnection {
   config: RuntimeConfig;
   /** True when the user named a server (flag, context or NATS_URL), so nothing should be started for them. */
   explicitServer: boolean;
+  /** Where the server URL came from. */
+  serverSource: "--server" | "context" | "NATS_URL" | ".nfn/server.json" | "default";
   timeoutMs: number;
 }
 
@@ -99,14 +101,15 @@ export function resolveConnection(opts: GlobalOptions, io: Pick<CliIo, "env" | "
   const ctx = contextName ? readNatsContext(contextName, io.env) : {};
   const envUrl = io.env.NATS_URL !== undefined && io.env.NATS_URL !== "";
   let servers = base.servers;
-  let explicitServer = true;
-  if (opts.server) servers = splitUrls(opts.server);
-  else if (ctx.url) servers = splitUrls(ctx.url);
+  let serverSource: ResolvedConnection["serverSource"] = "NATS_URL";
+  if (opts.server) [servers, serverSource] = [splitUrls(opts.server), "--server"];
+  else if (ctx.url) [servers, serverSource] = [splitUrls(ctx.url), "context"];
   else if (!envUrl) {
     const recorded = readServerRecord(io.cwd);
-    if (recorded) servers = [recorded.url];
-    explicitServer = false;
+    if (recorded) [servers, serverSource] = [[recorded.url], ".nfn/server.json"];
+    else serverSource = "default";
   }
+  const explicitServer = serverSource !== ".nfn/server.json" && serverSource !== "default";
   const caFile = opts.tlsca ?? ctx.ca ?? base.tls?.caFile;
   const certFile = opts.tlscert ?? ctx.cert ?? base.tls?.certFile;
   const keyFile = opts.tlskey ?? ctx.key ?? base.tls?.keyFile;
@@ -121,7 +124,7 @@ export function resolveConnection(opts: GlobalOptions, io: Pick<CliIo, "env" | "
     clientName: `nfn-cli-${process.pid}`,
   };
   const timeoutMs = opts.timeout ? parseDuration(opts.timeout, "--timeout") : DEFAULT_TIMEOUT_MS;
-  return { config, explicitServer, timeoutMs };
+  return { config, explicitServer, serverSource, timeoutMs };
 }
 
 function splitUrls(text: string): string[] {

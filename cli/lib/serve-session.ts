@@ -98,6 +98,8 @@ export async function startServeSession(
   if (!resolved.explicitServer) {
     const url = config.servers[0] ?? internals.defaultUrl ?? DEFAULT_NATS_URL;
     const probeUrl = url === DEFAULT_NATS_URL ? (internals.defaultUrl ?? url) : url;
+    if (resolved.serverSource === ".nfn/server.json")
+      io.stderr.write(`nfn: using the dev nats-server at ${url} recorded in .nfn/server.json\n`);
     if (!(await reachable(probeUrl))) {
       localServer = await startLocalServer(io, internals.preferredPort ?? 4222);
       io.stderr.write(
