@@ -1,7 +1,8 @@
 /**
  * The live dashboard in a real browser: headless Chromium from Debian's `chromium` package, driven
  * by playwright-core (never a browser download), against a running system (nats-server, fixture
- * functions, gateway). Saves docs/dashboard.png.
+ * functions, gateway). Saves a screenshot to test-results/dashboard.png, or to docs/dashboard.png
+ * (the README's picture) when UPDATE_SCREENSHOTS=1.
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -28,7 +29,11 @@ const ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-const SCREENSHOT = new URL("../../docs/dashboard.png", import.meta.url);
+// Tests never change tracked files unless asked to: the README picture is refreshed on purpose.
+const SCREENSHOT = new URL(
+  process.env.UPDATE_SCREENSHOTS === "1" ? "../../docs/dashboard.png" : "../../test-results/dashboard.png",
+  import.meta.url,
+);
 const skip =
   !existsSync(CHROMIUM) && process.env.CI !== "true" ? `${CHROMIUM} not found: apt-get install -y chromium (required when CI=true)` : false;
 
@@ -100,7 +105,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
       assert.match(await page.locator("#saga-confirmed").innerText(), /confirmed 2/);
       assert.match(await page.locator("#sagas").innerText(), /out_of_stock 1/);
       assert.match(await page.locator('tr.function[data-fn="gw_fail"]').innerText(), /409:failed on purpose/);
-      mkdirSync(new URL("../../docs/", import.meta.url), { recursive: true });
+      mkdirSync(new URL(".", SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
     } finally {
       sending = false;
