@@ -35,7 +35,8 @@ export function notRunning(fn: string, servers: string[]): CliError {
 
 /** Asks INFO for `fn`; exits 3 when no instance answers. */
 export async function resolveFunction(nc: NatsConnection, fn: string, timeoutMs: number, servers: string[]): Promise<ResolvedFunction> {
-  const instances = await discoverInfo(nc, { name: fn, timeoutMs });
+  // One instance is enough to learn the subject and schema, so do not wait out the 300 ms quiet time.
+  const instances = await discoverInfo(nc, { name: fn, timeoutMs, stallMs: 0 });
   const first = instances[0];
   if (!first) throw notRunning(fn, servers);
   // ADR-32 allows several endpoints; ours have one named like the service, so prefer that.
