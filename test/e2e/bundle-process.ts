@@ -11,10 +11,10 @@ export interface BundleProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node <file>` with NATS_URL and a quiet info log. */
-export function startBundle(file: string, natsUrl: string, env: NodeJS.ProcessEnv = {}): BundleProcess {
+/** Starts `node <file> ...args` with NATS_URL and an info log (a bundle, or `cli/bin.mjs worker`). */
+export function startBundle(file: string, natsUrl: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): BundleProcess {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [file], {
+  const child = spawn(process.execPath, [file, ...args], {
     env: { PATH: process.env.PATH, ...env, NATS_URL: natsUrl, LOG_LEVEL: env.LOG_LEVEL ?? "info" },
     stdio: ["ignore", "ignore", "pipe"],
   });
