@@ -1,7 +1,8 @@
 /**
  * Bundle sizes and cold start: builds every function (plus the deploy_echo fixture), then for each
  * endpoint bundle measures process start (spawn) to the first reply, several times, against a local
- * nats-server. Run: npm run bench:bundle  (BENCH_RUNS=5 by default).
+ * nats-server. Run: npm run bench:bundle  (BENCH_RUNS=5 by default; BENCH_PRECOMPILE=0 builds with
+ * ajv compiling at start instead of precompiled validators, for comparison; BENCH_ONLY=fn,fn limits it).
  */
 import { connect } from "@nats-io/transport-node";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -15,18 +16,22 @@ import { firstReply, startBundle } from "../test/e2e/bundle-process.ts";
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZE_TARGET = 250 * 1024;
 const COLD_TARGET_MS = 100;
+const BUILD_FLAGS = process.env.BENCH_PRECOMPILE === "0" ? ["--no-precompile"] : [];
+const ONLY = process.env.BENCH_ONLY?.split(",").filter(Boolean);
 
 const out = mkdtempSync(join(tmpdir(), "nfn-bench-bundles-"));
 const server = await startNatsServer();
 const nc = await connect({ servers: server.url });
 try {
-  await runBuild(["--out", out]);
-  await runBuild(["--out", out, "--entry", `deploy_echo=${join(ROOT, "test/fixtures/deploy-echo-v1.ts")}`]);
+  if (!ONLY || ONLY.some((n) => n !== "deploy_echo"))
+    await runBuild(["--out", out, ...BUILD_FLAGS, ...(ONLY ?? []).filter((n) => n !== "deploy_echo")]);
+  await runBuild(["--out", out, ...BUILD_FLAGS, "--entry", `deploy_echo=${join(ROOT, "test/fixtures/deploy-echo-v1.ts")}`]);
   const rows: string[] = [
     "| function | bundle KiB | ≤ 250 KB | start → first reply ms (median / min / max) | ≤ 100 ms |",
     "|---|---|---|---|---|",
   ];
   for (const name of readdirSync(out).sort()) {
+    if (ONLY && !ONLY.includes(name)) continue;
     const m = await readManifest(join(out, name));
     const size = `${(m.sizeBytes / 1024).toFixed(1)}`;
     const sizeOk = m.sizeBytes <= SIZE_TARGET ? "yes" : "no";
