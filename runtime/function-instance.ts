@@ -23,6 +23,8 @@ export interface InstanceEnvironment {
 export interface InstanceOrigin {
   /** sha256 of the deployed bundle, or "source" when run from source. */
   bundleSha256?: string;
+  /** The worker running it (host:pid or NFN_WORKER_NAME), advertised as service metadata `worker`. */
+  worker?: string;
 }
 
 /** A started function. */
@@ -65,7 +67,7 @@ export async function startFunction(
     description: def.description,
     subject,
     queue: env.queue,
-    serviceMetadata: { runtime: "nats-functions" },
+    serviceMetadata: origin.worker ? { runtime: "nats-functions", worker: origin.worker } : { runtime: "nats-functions" },
     endpointMetadata: {
       request_schema: JSON.stringify(def.request),
       response_schema: JSON.stringify(def.response),

@@ -26,7 +26,8 @@ export type FunctionState = "ok" | "rolling" | "drift" | "down";
 export interface FunctionStatus {
   name: string;
   desired: { version: string; sha256: string } | null;
-  instances: { id: string; version: string; sha256: string }[];
+  /** `worker` is the worker's name (service metadata), "" for processes that are not workers. */
+  instances: { id: string; worker: string; version: string; sha256: string }[];
   state: FunctionState;
   /** Instances disagree with each other. */
   skew: boolean;
@@ -38,7 +39,10 @@ export function compareStatus(desired: ReadonlyMap<string, Release>, infos: Info
   for (const info of infos) {
     const sha = info.endpoints[0]?.metadata.bundle_sha256;
     if (sha === undefined) continue;
-    running.set(info.name, [...(running.get(info.name) ?? []), { id: info.id, version: info.version, sha256: sha }]);
+    running.set(info.name, [
+      ...(running.get(info.name) ?? []),
+      { id: info.id, worker: info.metadata.worker ?? "", version: info.version, sha256: sha },
+    ]);
   }
   const names = [...new Set([...desired.keys(), ...running.keys()])].sort();
   return names.map((name) => {
@@ -63,11 +67,11 @@ export async function runStatus(opts: StatusOptions, io: CliIo): Promise<number>
     if (opts.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     else if (rows.length === 0) io.stdout.write("nothing deployed and no function running: nfn build && nfn deploy <fn>\n");
     else {
-      const lines: string[][] = [["FUNCTION", "DESIRED", "INSTANCE", "RUNS", "STATE"]];
+      const lines: string[][] = [["FUNCTION", "DESIRED", "WORKER", "INSTANCE", "RUNS", "STATE"]];
       for (const r of rows) {
         const want = r.desired ? `${r.desired.version} ${r.desired.sha256.slice(0, 12)}` : "(not deployed)";
         const state = `${r.state}${r.skew ? ", skew" : ""}`;
-        if (r.instances.length === 0) lines.push([r.name, want, "-", "-", state]);
+        if (r.instances.length === 0) lines.push([r.name, want, "-", "-", "-", state]);
         r.instances.forEach((i, k) => {
           const mark = r.desired && i.sha256 !== r.desired.sha256 ? "  <- differs" : "";
           lines.push([

@@ -3,7 +3,7 @@
  * `nfn_releases`, fetches bundles from `nfn_bundles`, verifies their sha256, and hot-swaps: the new
  * version is registered before the old one drains, so an update under load fails no request.
  */
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -25,6 +25,8 @@ export interface WorkerOptions {
   cacheDir?: string;
   /** Longest wait for an old version's in-flight requests after a swap. Default config.shutdownGraceMs. */
   graceMs?: number;
+  /** Shown as service metadata `worker` in INFO and by nfn status. Default NFN_WORKER_NAME, else host:pid. */
+  name?: string;
   /** How often to compare what runs with the registry and retry failed loads. Default 30 s. */
   reconcileMs?: number;
   log?: Logger;
@@ -58,6 +60,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
   const cacheDir = options.cacheDir ?? process.env.NFN_CACHE_DIR ?? join(tmpdir(), `nfn-worker-${process.pid}`);
   const wanted = selectionFilter(options.selection ?? {});
   const graceMs = options.graceMs ?? config.shutdownGraceMs;
+  const workerName = options.name ?? process.env.NFN_WORKER_NAME ?? `${hostname()}:${process.pid}`;
   const serving = new Map<string, ServedRelease>();
   const refused = new Map<string, string>();
   let stopped = false;
@@ -83,7 +86,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
       const bytes = await registry.getBundle(release);
       if (!bytes) throw new Error(`bundle ${release.object} is missing from the object store; redeploy ${name}`);
       const def = await loadVerifiedBundle(bytes, release, cacheDir);
-      await host.add(def, { bundleSha256: release.sha256 });
+      await host.add(def, { bundleSha256: release.sha256, worker: workerName });
       serving.set(name, { version: release.version, sha256: release.sha256 });
       log.info(old ? "swapped to new release" : "serving release", {
         fn: name,
@@ -132,7 +135,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
   }, options.reconcileMs ?? 30_000);
   reconcile.unref();
 
-  log.info("worker started", { cacheDir, only: options.selection?.only ?? null, except: options.selection?.except ?? null });
+  log.info("worker started", {
+    worker: workerName,
+    cacheDir,
+    only: options.selection?.only ?? null,
+    except: options.selection?.except ?? null,
+  });
   let stopping: Promise<void> | undefined;
   return {
     host,

@@ -16,7 +16,7 @@ interface StatusRow {
   state: string;
   skew: boolean;
   desired: { version: string } | null;
-  instances: { version: string }[];
+  instances: { version: string; worker: string }[];
 }
 
 test("nfn build, deploy, worker, status, releases, rollback and undeploy work end to end", async (t) => {
@@ -49,12 +49,16 @@ test("nfn build, deploy, worker, status, releases, rollback and undeploy work en
 
   // Start workers as a user would; the one with --only serves nothing of ours.
   const cache = join(dir, "cache");
-  const worker = startBundle(BIN, server.url, { LOG_LEVEL: "info" }, ["worker", "--cache-dir", cache]);
+  const worker = startBundle(BIN, server.url, { LOG_LEVEL: "info", NFN_WORKER_NAME: "w1" }, ["worker", "--cache-dir", cache]);
   const other = startBundle(BIN, server.url, { LOG_LEVEL: "info" }, ["worker", "--only", "check_*", "--cache-dir", cache]);
   t.after(() => Promise.all([worker.stop(), other.stop()]).then(() => undefined));
   await eventually(async () => (await status())[0]?.state === "ok", 30_000, `worker serving v1 (log: ${worker.log().slice(-500)})`);
   await eventually(() => other.log().includes('"worker started"'), 30_000, "the --only worker started");
-  assert.equal((await status())[0]?.instances.length, 1, "the --only check_* worker does not serve deploy_echo");
+  assert.deepEqual(
+    (await status())[0]?.instances.map((i) => i.worker),
+    ["w1"],
+    "only w1 serves deploy_echo: the --only check_* worker does not",
+  );
   assert.equal(await echo(), "1.0.0");
 
   await nfn("deploy", "--dist", join(dir, "v2"), "deploy_echo");
