@@ -154,7 +154,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
         watcher.stop();
         await watching;
         await queue;
-        await host.stop(graceMs);
+        // With NATS unreachable a drain never finishes; give up after the grace period plus a margin.
+        let timer: NodeJS.Timeout | undefined;
+        const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs + 5000)));
+        await Promise.race([host.stop(graceMs).catch((err: unknown) => log.warn("drain failed", { error: err })), giveUp]);
+        clearTimeout(timer);
+        if (options.nc === undefined && !host.nc.isClosed()) await host.nc.close();
       })();
       return stopping;
     },
