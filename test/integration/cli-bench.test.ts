@@ -1,7 +1,5 @@
 /** nfn bench against a real nats-server. */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runBench } from "../../cli/commands/bench.ts";
 import type { BenchSummary } from "../../cli/lib/bench-stats.ts";
@@ -12,6 +10,7 @@ import { startHost } from "../../runtime/host.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { probe } from "../fixtures/probe-functions.ts";
 import { natsClient, natsServer } from "../helpers/nats.ts";
+import { runNfn } from "../helpers/cli.ts";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 const hooks = { after: (fn: () => Promise<unknown> | unknown) => void cleanups.unshift(fn) };
@@ -65,19 +64,7 @@ describe("nfn bench", () => {
   });
 
   it("spawned: prints the summary on stdout, nothing on stderr, exit 0; a bad --concurrency exits 2", async () => {
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(import.meta.dirname, "../../cli/bin.mjs"), ...args], {
-          env: { PATH: process.env.PATH },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.once("error", reject);
-        child.once("close", (code) => resolve({ code, stdout, stderr }));
-      });
+    const run = (args: string[]) => runNfn(args);
     const [ok, bad] = await Promise.all([
       run(["bench", "probe", '{"text":"x"}', "--duration", "500ms", "--concurrency", "2", "-s", url]),
       run(["bench", "probe", "--concurrency", "0", "-s", url]),

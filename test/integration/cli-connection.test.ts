@@ -1,6 +1,5 @@
 /** Global connection options against a nats-server that requires a user and password. */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,23 +9,13 @@ import { EXIT } from "../../cli/lib/exit-codes.ts";
 import { captureIo } from "../../cli/lib/io.ts";
 import { runCore } from "../../cli/lib/program.ts";
 import { natsServer } from "../helpers/nats.ts";
+import { runNfn } from "../helpers/cli.ts";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 const hooks = { after: (fn: () => Promise<unknown> | unknown) => void cleanups.unshift(fn) };
 
-function nfn(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, "../../cli/bin.mjs"), ...args], {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function nfn(args: string[], env: NodeJS.ProcessEnv) {
+  return runNfn(args, { env });
 }
 
 describe("connection options", () => {

@@ -1,6 +1,5 @@
 /** nfn ls, info, stats, ping and schema against a real nats-server, with our functions and a bare ADR-32 service. */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { runInfo } from "../../cli/commands/info.ts";
@@ -19,25 +18,15 @@ import { createLogger } from "../../runtime/logger.ts";
 import { deadlineProbe, probe, relay } from "../fixtures/probe-functions.ts";
 import { startBareService } from "../fixtures/bare-service.ts";
 import { natsClient, natsServer } from "../helpers/nats.ts";
+import { runNfn } from "../helpers/cli.ts";
 
 // Cleanups registered while `before` runs; run in reverse order by the suite's `after`.
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 const hooks = { after: (fn: () => Promise<unknown> | unknown) => void cleanups.unshift(fn) };
 
-/** Runs `node cli/bin.mjs ...args` and returns its exit code, stdout and stderr. */
-function nfn(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["cli/bin.mjs", ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs `nfn ...args` with HOME kept, so no natscli context of the test machine leaks in through other variables. */
+function nfn(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runNfn(args, { env: { HOME: process.env.HOME, ...env } });
 }
 
 describe("nfn discovery verbs", () => {

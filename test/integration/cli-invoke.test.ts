@@ -1,6 +1,5 @@
 /** nfn invoke and nfn token against a real nats-server. */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,7 @@ import { defineFunction } from "../../runtime/index.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { probe } from "../fixtures/probe-functions.ts";
 import { natsClient, natsServer } from "../helpers/nats.ts";
+import { runNfn } from "../helpers/cli.ts";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 const hooks = { after: (fn: () => Promise<unknown> | unknown) => void cleanups.unshift(fn) };
@@ -37,24 +37,8 @@ const headerEcho = defineFunction<{ names: string[] }, Record<string, string | n
   handler: (input, ctx) => Object.fromEntries(input.names.map((n) => [n, ctx.header(n) ?? null])),
 });
 
-function nfn(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-  cwd = process.cwd(),
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, "../../cli/bin.mjs"), ...args], {
-      cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function nfn(args: string[], env: NodeJS.ProcessEnv = {}, cwd = process.cwd()) {
+  return runNfn(args, { env: { HOME: process.env.HOME, ...env }, cwd });
 }
 
 describe("nfn invoke", () => {

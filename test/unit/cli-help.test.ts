@@ -1,7 +1,5 @@
 /** Every nfn verb of the CLI issue answers --help with an example, and usage errors exit 2. */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CommanderError } from "commander";
 import { register as bench } from "../../cli/commands/bench.ts";
@@ -17,6 +15,7 @@ import { register as stats } from "../../cli/commands/stats.ts";
 import { register as token } from "../../cli/commands/token.ts";
 import { addGlobalOptions } from "../../cli/lib/connection.ts";
 import { createProgram } from "../../cli/lib/program.ts";
+import { runNfn } from "../helpers/cli.ts";
 
 const VERBS = [
   "serve",
@@ -57,19 +56,7 @@ describe("nfn --help", () => {
   });
 
   it("spawned: --help exits 0, and a missing argument or an unknown option exits 2 with the reason on stderr", async () => {
-    const nfn = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(import.meta.dirname, "../../cli/bin.mjs"), ...args], {
-          env: { PATH: process.env.PATH },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.once("error", reject);
-        child.once("close", (code) => resolve({ code, stdout, stderr }));
-      });
+    const nfn = (args: string[]) => runNfn(args);
     const [ok, missing, unknown] = await Promise.all([nfn(["invoke", "--help"]), nfn(["invoke"]), nfn(["ls", "--frobnicate"])]);
     assert.equal(ok.code, 0);
     assert.match(
