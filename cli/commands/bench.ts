@@ -10,7 +10,7 @@ import { parseDuration, parsePositiveInt } from "../lib/duration.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import { json } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";
-import { collect, parseHeaders, readPayload } from "../lib/payload.ts";
+import { collect, requestHeaders, readPayload } from "../lib/payload.ts";
 import { verbAction } from "../lib/program.ts";
 import { resolveFunction } from "../lib/resolve-function.ts";
 import { validateLocally } from "./invoke.ts";
@@ -34,9 +34,7 @@ export async function runBench(
 ): Promise<number> {
   const concurrency = parsePositiveInt(opts.concurrency ?? "16", "--concurrency");
   const durationMs = parseDuration(opts.duration ?? "10s", "--duration");
-  const headers = parseHeaders(opts.header);
-  const auth = opts.auth ?? io.env.NFN_AUTH_TOKEN;
-  if (auth) headers.Authorization = /^Bearer\s/i.test(auth) ? auth : `Bearer ${auth}`;
+  const headers = requestHeaders(opts.header, opts.auth ?? io.env.NFN_AUTH_TOKEN);
   const payload = await readPayload(payloadArg, io);
   return withConnection(opts, io, async (nc, resolved) => {
     const target = await resolveFunction(nc, fn, resolved.timeoutMs, resolved.config.servers);

@@ -11,7 +11,7 @@ import { CliError, usageError } from "../lib/errors.ts";
 import { EXIT, type ExitCode } from "../lib/exit-codes.ts";
 import { json } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";
-import { collect, parseHeaders, readPayload } from "../lib/payload.ts";
+import { collect, requestHeaders, readPayload } from "../lib/payload.ts";
 import { verbAction } from "../lib/program.ts";
 import { type ResolvedFunction, notRunning, resolveFunction } from "../lib/resolve-function.ts";
 
@@ -29,9 +29,7 @@ export interface InvokeOptions extends GlobalOptions {
 /** Sends the request(s) and prints the replies; returns the exit code. */
 export async function runInvoke(fn: string, payloadArg: string | undefined, opts: InvokeOptions, io: CliIo): Promise<number> {
   const count = opts.count === undefined ? 1 : parsePositiveInt(opts.count, "--count");
-  const headers = parseHeaders(opts.header);
-  const auth = opts.auth ?? io.env.NFN_AUTH_TOKEN;
-  if (auth) headers.Authorization = /^Bearer\s/i.test(auth) ? auth : `Bearer ${auth}`;
+  const headers = requestHeaders(opts.header, opts.auth ?? io.env.NFN_AUTH_TOKEN);
   const payload = await readPayload(payloadArg, io);
   return withConnection(opts, io, async (nc, resolved) => {
     const target = await resolveFunction(nc, fn, resolved.timeoutMs, resolved.config.servers);

@@ -48,6 +48,16 @@ export function parseHeaders(values: string[] | undefined): Record<string, strin
   return out;
 }
 
+/**
+ * The headers of a call from `-H key:value` options plus the caller's JWT (`--auth`, else
+ * NFN_AUTH_TOKEN), sent as `Authorization: Bearer <jwt>`.
+ */
+export function requestHeaders(values: string[] | undefined, auth: string | undefined): Record<string, string> {
+  const headers = parseHeaders(values);
+  if (auth) headers.Authorization = /^Bearer\s/i.test(auth) ? auth : `Bearer ${auth}`;
+  return headers;
+}
+
 /** Commander helper that collects a repeatable option into an array. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
