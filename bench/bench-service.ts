@@ -4,7 +4,7 @@
  */
 import { connect } from "@nats-io/transport-node";
 import { Svcm } from "@nats-io/services";
-import { defineFunction, startHost, configFromEnv, createLogger } from "../runtime/index.ts";
+import { defineFunction, runFunctions, configFromEnv, createLogger } from "../runtime/index.ts";
 
 /** The handler work both sides do: read a reservation line, answer with a computed total. */
 export function priceLine(input: { sku: string; quantity: number }): { sku: string; quantity: number; totalCents: number } {
@@ -46,7 +46,7 @@ if (mode === "bare") {
     limits: { maxInFlight: 1024 },
     handler: (input) => priceLine(input),
   });
-  await startHost([fn], { config: { ...configFromEnv(), subjectPrefix: "bench" }, log: createLogger({}, "warn") });
+  await runFunctions([fn], { config: { ...configFromEnv(), subjectPrefix: "bench" }, log: createLogger({}, "warn") });
 } else {
   console.error("usage: bench-service.ts bare|runtime");
   process.exit(2);

@@ -11,7 +11,7 @@ import { startNatsServer } from "../runtime/nats-server.ts";
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
 const WARMUP_MS = 1000;
 const LEVELS = [1, 32, 256];
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const payload = JSON.stringify({ sku: "AOVE-PICUAL-500ML", quantity: 3 });
 
 interface Result {
@@ -58,8 +58,9 @@ async function serve(mode: string, url: string): Promise<() => void> {
 }
 
 const server = await startNatsServer();
-const nc = await connect({ servers: server.url });
-const best = new Map<string, Result>();
+const nc = await connect({ servers: server.url, noAsyncTraces: true });
+// Every round's result per side and level; the table shows the median round (by throughput).
+const results = new Map<string, Result[]>();
 try {
   for (let round = 1; round <= ROUNDS; round++) {
     // Alternate which side goes first, so neither always runs on a warmer machine.
@@ -75,8 +76,7 @@ try {
             `round ${round} ${mode.padEnd(7)} in-flight ${String(inFlight).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, errors ${r.errors}\n`,
           );
           const key = `${mode}:${inFlight}`;
-          const prev = best.get(key);
-          if (!prev || r.rps > prev.rps) best.set(key, r);
+          results.set(key, [...(results.get(key) ?? []), r]);
         }
       } finally {
         stop();
@@ -89,14 +89,18 @@ try {
 }
 
 const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
-console.log(`\nBest of ${ROUNDS} rounds, ${DURATION_MS / 1000} s each, ${payload.length}-byte request, one local nats-server:\n`);
+const median = (key: string): Result | undefined => {
+  const rounds = [...(results.get(key) ?? [])].sort((a, b) => a.rps - b.rps);
+  return rounds[Math.floor(rounds.length / 2)];
+};
+console.log(`\nMedian of ${ROUNDS} rounds, ${DURATION_MS / 1000} s each, ${payload.length}-byte request, one local nats-server:\n`);
 console.log(
   row(["in flight", "bare req/s", "nfn req/s", "throughput ratio", "bare p50 ms", "nfn p50 ms", "bare p99 ms", "nfn p99 ms", "p99 ratio"]),
 );
 console.log(row(Array(9).fill("---")));
 for (const inFlight of LEVELS) {
-  const bare = best.get(`bare:${inFlight}`);
-  const nfn = best.get(`runtime:${inFlight}`);
+  const bare = median(`bare:${inFlight}`);
+  const nfn = median(`runtime:${inFlight}`);
   if (!bare || !nfn) continue;
   console.log(
     row([
