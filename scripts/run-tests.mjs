@@ -21,5 +21,8 @@ if (files.length === 0) {
   console.error(`no *${suffix} files under ${roots.join(", ")}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], { stdio: "inherit" });
+// A test that hangs fails after 3 minutes instead of holding up the whole run (and CI's time limit).
+const TEST_TIMEOUT_MS = Number(process.env.NFN_TEST_TIMEOUT_MS ?? 180_000);
+const args = ["--import", "tsx", "--test", "--test-concurrency=1", `--test-timeout=${TEST_TIMEOUT_MS}`, ...files];
+const result = spawnSync(process.execPath, args, { stdio: "inherit" });
 process.exit(result.status ?? 1);
