@@ -1,4 +1,4 @@
-// Lint rules: the house style of shared/DESIGN.md that a machine can check.
+// Lint rules: the parts of the house style (README, Development) that a machine can check.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 

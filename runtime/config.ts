@@ -27,7 +27,7 @@ export interface RuntimeConfig {
 /** Default server when `NATS_URL` is not set. */
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 
-/** Reads the configuration; later keys in the list are aliases (seed 001 used `NATS_CREDS_FILE`, `NATS_TLS_*`). */
+/** Reads the configuration; later keys in the list are aliases (`NATS_CREDS_FILE`, `NATS_TLS_*`, as older deployments name them). */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const pick = (...names: string[]) => names.map((n) => env[n]).find((v) => v !== undefined && v !== "");
   const caFile = pick("NATS_CA", "NATS_TLS_CA");

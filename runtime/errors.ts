@@ -1,5 +1,5 @@
 /**
- * The one error type of the runtime, its closed table of codes (CONTRACT.md §2) and the
+ * The one error type of the runtime, its closed table of codes (README: Error codes) and the
  * conversion of anything thrown into the wire form.
  */
 

@@ -1,4 +1,4 @@
-/** Domain events on the EVENTS stream (CONTRACT.md §5). */
+/** Domain events on the EVENTS stream (README: Domain events). */
 import { randomUUID } from "node:crypto";
 import { jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";

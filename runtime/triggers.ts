@@ -93,7 +93,7 @@ async function startWorker(
 
   async function handle(m: JsMsg): Promise<void> {
     const event = parseEvent(m.string());
-    if (!event) return park(m, new Error("message is not a domain event envelope (CONTRACT.md §5)"));
+    if (!event) return park(m, new Error("message is not a domain event envelope (eventId, eventType, aggregateId, eventData, metadata)"));
     const { ctx, done } = createInternalContext(def, env, {
       requestId: event.eventId,
       correlationId: event.metadata.correlationId,

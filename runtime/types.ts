@@ -48,7 +48,7 @@ export interface FunctionTimer {
   run(ctx: Context): Promise<void>;
 }
 
-/** The envelope of a domain event (CONTRACT.md §5). */
+/** The envelope of a domain event, as stored on the EVENTS stream. */
 export interface DomainEvent<T = Record<string, unknown>> {
   eventId: string;
   eventType: string;

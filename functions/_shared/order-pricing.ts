@@ -2,7 +2,7 @@
 import { type Context, FunctionError } from "../../runtime/index.ts";
 import type { OrderLine } from "./order-record.ts";
 
-/** The reply of check_inventory that pricing needs (CONTRACT.md §3). */
+/** The reply of check_inventory that pricing needs (README: The marketplace). */
 interface InventoryReply {
   available: boolean;
   items: { sku: string; requested: number; available: number; ok: boolean; priceCents?: number }[];

@@ -40,7 +40,7 @@ export interface OrderRecord {
   updatedAt: string;
 }
 
-/** What create_order and get_order reply (CONTRACT.md §3). */
+/** What create_order and get_order reply (README: The marketplace). */
 export interface OrderView {
   orderId: string;
   customerId: string;

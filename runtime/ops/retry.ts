@@ -1,6 +1,6 @@
 /**
  * Retries with exponential backoff and full jitter, for the two failures that are safe to repeat
- * whatever the function does (seed 004: "timeout and retry"):
+ * whatever the function does:
  *   - 429 OVERLOADED: the instance refused the request before running anything;
  *   - a local 503 "no responders": the request never reached any instance.
  * Never retried: a timeout (the function may still be running), and any 503/504 that came back as a

@@ -1,4 +1,4 @@
-/** Retries (seed 004): ctx.call repeats 429 and a local no-responders 503 within the deadline, never a timeout or a replied 503. */
+/** Retries: ctx.call repeats 429 and a local no-responders 503 within the deadline, never a timeout or a replied 503. */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { eventually } from "../helpers/nats.ts";

@@ -6,7 +6,7 @@ import { type Marketplace, readEvents, startMarketplace } from "../fixtures/mark
 
 const bearer = (token: string, key?: string) => ({ Authorization: `Bearer ${token}`, ...(key ? { "Idempotency-Key": key } : {}) });
 
-void describe("create_order with Idempotency-Key (CONTRACT.md §4)", () => {
+void describe("create_order with Idempotency-Key", () => {
   const hooks = new Cleanup();
   let m: Marketplace;
   after(() => hooks.run());

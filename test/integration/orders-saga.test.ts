@@ -17,7 +17,7 @@ interface Order {
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-void describe("create_order and get_order (CONTRACT.md §3-5)", () => {
+void describe("create_order and get_order", () => {
   const hooks = new Cleanup();
   let m: Marketplace;
   after(() => hooks.run());
