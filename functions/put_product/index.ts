@@ -4,16 +4,10 @@ import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/put_product.request.json" with { type: "json" };
 import response from "../../schemas/put_product.response.json" with { type: "json" };
 import { type ProductInput, availableOf, inventoryKv, upsertProduct } from "../_shared/inventory-store.ts";
+import type { StockRecord } from "../_shared/stock-types.ts";
 
-interface Product {
-  sku: string;
-  name: string;
-  priceCents: number;
-  currency: string;
-  onHand: number;
-  reserved: number;
-  available: number;
-}
+/** The reply: the stored product with its stock. */
+type Product = Pick<StockRecord, "sku" | "name" | "priceCents" | "currency" | "onHand" | "reserved"> & { available: number };
 
 /** The function. */
 export default defineFunction<ProductInput, Product>({
