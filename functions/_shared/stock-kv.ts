@@ -39,7 +39,7 @@ export function idFromKey(key: string): string {
  * stall for its full timeout when the connection is busy shutting down). Deleted keys may appear.
  */
 export async function listIds(js: JetStreamClient, bucket: string): Promise<string[]> {
-  const jsm = await js.jetstreamManager();
+  const jsm = await js.jetstreamManager(false);
   const prefix = `$KV.${bucket}.`;
   const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
   return Object.keys(info.state.subjects ?? {}).map((subject) => idFromKey(subject.slice(prefix.length)));
@@ -47,7 +47,8 @@ export async function listIds(js: JetStreamClient, bucket: string): Promise<stri
 
 /** Removes every message of one key, leaving no delete marker behind (so listings stay small). */
 export async function purgeKey(js: JetStreamClient, bucket: string, id: string): Promise<void> {
-  const jsm = await js.jetstreamManager();
+  // false: the bucket exists, so JetStream does; skipping the account check saves a round trip.
+  const jsm = await js.jetstreamManager(false);
   await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${kvKey(id)}` });
 }
 
