@@ -155,19 +155,7 @@ void describe("create_order and get_order", () => {
     );
     const { orderId } = reply.body as Order;
     const wanted = ["order.created", "stock.reserved", "payment.succeeded", "stock.committed", "order.confirmed"];
-    const stored = await eventually(
-      async () => {
-        const all = await readStoredEvents(
-          m.nc,
-          "events.>",
-          (e) => e.aggregateId === orderId || (e.eventData as { orderId?: unknown }).orderId === orderId,
-        );
-        const saga = all.filter((s) => wanted.includes(s.event.eventType));
-        return saga.length >= wanted.length && saga;
-      },
-      5000,
-      "the saga's events",
-    );
+    const stored = await orderEvents(m, orderId, wanted);
     assert.deepEqual(
       stored.map((s) => s.event.eventType),
       wanted,
@@ -202,19 +190,7 @@ void describe("create_order and get_order", () => {
     );
     const { orderId } = reply.body as Order;
     const wanted = ["order.created", "stock.reserved", "payment.failed", "stock.released", "order.cancelled"];
-    const stored = await eventually(
-      async () => {
-        const all = await readStoredEvents(
-          m.nc,
-          "events.>",
-          (e) => e.aggregateId === orderId || (e.eventData as { orderId?: unknown }).orderId === orderId,
-        );
-        const saga = all.filter((s) => wanted.includes(s.event.eventType));
-        return saga.length >= wanted.length && saga;
-      },
-      5000,
-      "the compensation's events",
-    );
+    const stored = await orderEvents(m, orderId, wanted);
     assert.deepEqual(
       stored.map((s) => s.event.eventType),
       wanted,
@@ -251,3 +227,20 @@ void describe("create_order and get_order", () => {
     assert.equal((sent[0]?.event.eventData as { about?: string }).about, "order.confirmed");
   });
 });
+
+/** The stored events of one order whose types are in `wanted`, in stream order, once all have arrived. */
+function orderEvents(m: Marketplace, orderId: string, wanted: string[]) {
+  return eventually(
+    async () => {
+      const all = await readStoredEvents(
+        m.nc,
+        "events.>",
+        (e) => e.aggregateId === orderId || (e.eventData as { orderId?: unknown }).orderId === orderId,
+      );
+      const saga = all.filter((s) => wanted.includes(s.event.eventType));
+      return saga.length >= wanted.length && saga;
+    },
+    5000,
+    `the events of order ${orderId}`,
+  );
+}
