@@ -42,17 +42,22 @@ export async function eventually<T>(
  * `after` registered inside a `before` hook right when that hook ends, which is too early.
  */
 export class Cleanup {
-  private readonly tasks: Array<() => Promise<void> | void> = [];
+  private readonly tasks: Array<() => unknown> = [];
   /** Registers `fn` (same shape as TestContext.after, so helpers accept either). */
-  after(fn: () => Promise<void> | void): void {
+  after(fn: () => unknown): void {
     this.tasks.push(fn);
   }
-  /** Runs every cleanup, last registered first, even when one fails. */
+  /** Runs every cleanup, last registered first, even when one fails; then rethrows the first failure. */
   async run(): Promise<void> {
+    let first: unknown;
     for (const task of this.tasks.splice(0).reverse()) {
       await Promise.resolve()
         .then(task)
-        .catch((err: unknown) => console.error("cleanup failed:", err));
+        .catch((err: unknown) => {
+          first ??= err;
+          console.error("cleanup failed:", err);
+        });
     }
+    if (first !== undefined) throw first;
   }
 }

@@ -9,18 +9,15 @@ import { configFromEnv } from "../../runtime/config.ts";
 import { startHost } from "../../runtime/host.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { probe } from "../fixtures/probe-functions.ts";
-import { natsClient, natsServer } from "../helpers/nats.ts";
+import { Cleanup, natsClient, natsServer } from "../helpers/nats.ts";
 import { runNfn } from "../helpers/cli.ts";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-const hooks = { after: (fn: () => Promise<unknown> | unknown) => void cleanups.unshift(fn) };
+const hooks = new Cleanup();
 
 describe("nfn bench", () => {
   let url = "";
 
-  after(async () => {
-    for (const fn of cleanups) await fn();
-  });
+  after(() => hooks.run());
 
   before(async () => {
     const server = await natsServer(hooks);

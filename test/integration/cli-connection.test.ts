@@ -8,11 +8,10 @@ import { runLs } from "../../cli/commands/ls.ts";
 import { EXIT } from "../../cli/lib/exit-codes.ts";
 import { captureIo } from "../../cli/lib/io.ts";
 import { runCore } from "../../cli/lib/program.ts";
-import { natsServer } from "../helpers/nats.ts";
+import { Cleanup, natsServer } from "../helpers/nats.ts";
 import { runNfn } from "../helpers/cli.ts";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-const hooks = { after: (fn: () => Promise<unknown> | unknown) => void cleanups.unshift(fn) };
+const hooks = new Cleanup();
 
 function nfn(args: string[], env: NodeJS.ProcessEnv) {
   return runNfn(args, { env });
@@ -22,9 +21,7 @@ describe("connection options", () => {
   let url = "";
   let home = "";
 
-  after(async () => {
-    for (const fn of cleanups) await fn();
-  });
+  after(() => hooks.run());
 
   before(async () => {
     const server = await natsServer(hooks, { args: ["--user", "alice", "--pass", "s3cret"] });

@@ -17,12 +17,11 @@ import { configFromEnv } from "../../runtime/config.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { deadlineProbe, probe, relay } from "../fixtures/probe-functions.ts";
 import { startBareService } from "../fixtures/bare-service.ts";
-import { natsClient, natsServer } from "../helpers/nats.ts";
+import { Cleanup, natsClient, natsServer } from "../helpers/nats.ts";
 import { runNfn } from "../helpers/cli.ts";
 
 // Cleanups registered while `before` runs; run in reverse order by the suite's `after`.
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-const hooks = { after: (fn: () => Promise<unknown> | unknown) => void cleanups.unshift(fn) };
+const hooks = new Cleanup();
 
 /** Runs `nfn ...args` with HOME kept, so no natscli context of the test machine leaks in through other variables. */
 function nfn(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -34,9 +33,7 @@ describe("nfn discovery verbs", () => {
   let nc: NatsConnection;
   const opts = () => ({ server: url, timeout: "3s" });
 
-  after(async () => {
-    for (const fn of cleanups) await fn();
-  });
+  after(() => hooks.run());
 
   before(async () => {
     const server = await natsServer(hooks);

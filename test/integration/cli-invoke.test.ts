@@ -16,11 +16,10 @@ import { startHost } from "../../runtime/host.ts";
 import { defineFunction } from "../../runtime/index.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { probe } from "../fixtures/probe-functions.ts";
-import { natsClient, natsServer } from "../helpers/nats.ts";
+import { Cleanup, natsClient, natsServer } from "../helpers/nats.ts";
 import { runNfn } from "../helpers/cli.ts";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-const hooks = { after: (fn: () => Promise<unknown> | unknown) => void cleanups.unshift(fn) };
+const hooks = new Cleanup();
 
 /** Replies with the request headers it was asked about, so tests can see what invoke sent. */
 const headerEcho = defineFunction<{ names: string[] }, Record<string, string | null>>({
@@ -50,9 +49,7 @@ describe("nfn invoke", () => {
     return { code, out: io.out(), err: io.err() };
   };
 
-  after(async () => {
-    for (const fn of cleanups) await fn();
-  });
+  after(() => hooks.run());
 
   before(async () => {
     const server = await natsServer(hooks);

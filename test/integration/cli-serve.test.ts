@@ -15,14 +15,13 @@ import { captureIo } from "../../cli/lib/io.ts";
 import { readServerRecord } from "../../cli/lib/local-server.ts";
 import { runCore } from "../../cli/lib/program.ts";
 import { freePort } from "../../runtime/nats-server.ts";
-import { eventually, natsClient, natsServer } from "../helpers/nats.ts";
+import { Cleanup, eventually, natsClient, natsServer } from "../helpers/nats.ts";
 
 const RUNTIME = join(import.meta.dirname, "../../runtime/index.ts");
 const PROBES = join(import.meta.dirname, "../fixtures/probe-functions.ts");
 const BIN = join(import.meta.dirname, "../../cli/bin.mjs");
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-const hooks = { after: (fn: () => Promise<unknown> | unknown) => void cleanups.unshift(fn) };
+const hooks = new Cleanup();
 
 /** A temporary project: package.json (ESM) and functions/<name>/index.ts files. */
 function project(files: Record<string, string>): string {
@@ -80,9 +79,7 @@ describe("nfn serve, dev and server", () => {
   let url = "";
   let nc: NatsConnection;
 
-  after(async () => {
-    for (const fn of cleanups) await fn();
-  });
+  after(() => hooks.run());
 
   before(async () => {
     const server = await natsServer(hooks);

@@ -10,13 +10,12 @@ import { type Registry, openRegistry } from "../../runtime/registry/registry.ts"
 import { deployBundle, rollbackRelease } from "../../runtime/registry/operations.ts";
 import type { BundleManifest } from "../../runtime/bundle/manifest.ts";
 import { type Worker, startWorker } from "../../runtime/worker/worker.ts";
-import { eventually, natsClient, natsServer } from "../helpers/nats.ts";
+import { Cleanup, eventually, natsClient, natsServer } from "../helpers/nats.ts";
 import { buildEchoVersions, tempDir } from "../fixtures/deploy-build.ts";
 import { instancesOf, requestsPerInstance, steadyLoad } from "../fixtures/deploy-services.ts";
 
 // Cleanups run after the whole suite: node:test's after() called inside before() runs too early.
-const cleanups: (() => Promise<void> | void)[] = [];
-const hooks = { after: (fn: () => Promise<void> | void) => void cleanups.unshift(fn) };
+const hooks = new Cleanup();
 
 describe("worker serving deployed bundles", () => {
   let server: LocalNatsServer;
@@ -49,7 +48,7 @@ describe("worker serving deployed bundles", () => {
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.stop()));
-    for (const fn of cleanups) await fn();
+    await hooks.run();
   });
 
   it("serves a deployed bundle and advertises its sha256 in INFO", async () => {
