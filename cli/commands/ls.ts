@@ -6,6 +6,7 @@ import { EXIT } from "../lib/exit-codes.ts";
 import { json, table } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";
 import { verbAction } from "../lib/program.ts";
+import { noServicesLine } from "../lib/resolve-function.ts";
 
 /** One row of `nfn ls`. */
 export interface ServiceSummary {
@@ -35,8 +36,7 @@ export async function runLs(opts: GlobalOptions, io: CliIo): Promise<number> {
   return withConnection(opts, io, async (nc, resolved) => {
     const services = summarize(await discoverInfo(nc, { timeoutMs: resolved.timeoutMs }));
     if (opts.json) io.stdout.write(json(services));
-    else if (services.length === 0)
-      io.stderr.write(`no services answered on ${resolved.config.servers.join(",")}: start some with \`npx nfn serve\`\n`);
+    else if (services.length === 0) io.stderr.write(noServicesLine(resolved.config.servers));
     else
       io.stdout.write(
         table(

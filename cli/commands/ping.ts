@@ -6,7 +6,7 @@ import { EXIT } from "../lib/exit-codes.ts";
 import { formatMs, json, table } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";
 import { verbAction } from "../lib/program.ts";
-import { notRunning } from "../lib/resolve-function.ts";
+import { notRunning, noServicesLine } from "../lib/resolve-function.ts";
 
 /** Pings; exit 3 when a named function has no instance. */
 export async function runPing(fn: string | undefined, opts: GlobalOptions, io: CliIo): Promise<number> {
@@ -15,8 +15,7 @@ export async function runPing(fn: string | undefined, opts: GlobalOptions, io: C
     if (fn && replies.length === 0) throw notRunning(fn, resolved.config.servers);
     const rows = replies.map((r) => ({ name: r.name, id: r.id, version: r.version, rttMs: Math.round(r.rttMs * 1000) / 1000 }));
     if (opts.json) io.stdout.write(json(rows));
-    else if (rows.length === 0)
-      io.stderr.write(`no services answered on ${resolved.config.servers.join(",")}: start some with \`npx nfn serve\`\n`);
+    else if (rows.length === 0) io.stderr.write(noServicesLine(resolved.config.servers));
     else
       io.stdout.write(
         table(

@@ -6,7 +6,7 @@ import { EXIT } from "../lib/exit-codes.ts";
 import { formatNs, json, table } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";
 import { verbAction } from "../lib/program.ts";
-import { notRunning } from "../lib/resolve-function.ts";
+import { notRunning, noServicesLine } from "../lib/resolve-function.ts";
 
 /** One row: an instance's endpoint, or a function's total (`id` "total"). */
 export interface StatsRow {
@@ -91,7 +91,7 @@ export async function runStats(fn: string | undefined, opts: GlobalOptions, io: 
       return EXIT.OK;
     }
     if (rows.length === 0) {
-      io.stderr.write(`no services answered on ${resolved.config.servers.join(",")}: start some with \`npx nfn serve\`\n`);
+      io.stderr.write(noServicesLine(resolved.config.servers));
       return EXIT.OK;
     }
     const opt = (v: number | null, f: (n: number) => string = String) => (v === null ? "-" : f(v));

@@ -33,6 +33,11 @@ export function notRunning(fn: string, servers: string[]): CliError {
   );
 }
 
+/** The line a read verb prints when no service at all answered discovery. */
+export function noServicesLine(servers: string[]): string {
+  return `no services answered on ${servers.join(",")}: start some with \`npx nfn serve\`\n`;
+}
+
 /** Asks INFO for `fn`; exits 3 when no instance answers. */
 export async function resolveFunction(nc: NatsConnection, fn: string, timeoutMs: number, servers: string[]): Promise<ResolvedFunction> {
   // One instance is enough to learn the subject and schema, so do not wait out the 300 ms quiet time.
