@@ -1,5 +1,5 @@
 // Bundle build: one self-contained ESM file per function, `node esbuild.config.mjs [fn...]` or `nfn build`.
-// The build logic is TypeScript (runtime/bundle/build.ts, type-checked); tsx loads it here.
+// The build logic is TypeScript (deploy/bundle/build.ts, type-checked); tsx loads it here.
 import { fileURLToPath } from "node:url";
 import { register } from "tsx/esm/api";
 
@@ -24,7 +24,7 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   register();
-  const { buildFromArgs } = await import("./runtime/bundle/build.ts");
+  const { buildFromArgs } = await import("./deploy/bundle/build.ts");
   try {
     await buildFromArgs(process.argv.slice(2), root, esbuildOptions);
   } catch (err) {

@@ -20,6 +20,23 @@ export default tseslint.config(
     },
   },
   {
+    // runtime/ is the host alone: deploy tooling, the CLI, the gateway and the marketplace build on it, never the reverse.
+    files: ["runtime/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/deploy/**", "**/cli/**", "**/gateway/**", "**/functions/**"],
+              message: "runtime/ must not import deploy/, cli/, gateway/ or functions/",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.mjs", "**/*.js"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },

@@ -8,7 +8,7 @@ import { connect } from "@nats-io/transport-node";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readManifest } from "../runtime/bundle/manifest.ts";
+import { readManifest } from "../deploy/bundle/manifest.ts";
 import { startNatsServer } from "../runtime/nats-server.ts";
 import { ROOT, runBuild } from "../test/fixtures/deploy-build.ts";
 import { firstReply, startBundle } from "../test/e2e/bundle-process.ts";

@@ -1,5 +1,5 @@
 /** `defineFunction`: the public way to declare a function, checked when the module loads. */
-import type { FunctionLimits, FunctionSpec } from "./types.ts";
+import type { FunctionLimits, FunctionSpec, Visibility } from "./types.ts";
 import { inlineSharedRefs } from "./schema.ts";
 
 /** Limits a function gets when it does not set them. */
@@ -14,6 +14,7 @@ const SEMVER_PATTERN =
 /** A checked function: the spec with defaults applied and self-contained schemas. */
 export interface FunctionDefinition<I = unknown, O = unknown> extends FunctionSpec<I, O> {
   readonly limits: FunctionLimits;
+  readonly visibility: Visibility;
   readonly request: object;
   readonly response: object;
   readonly [BRAND]: true;
@@ -40,10 +41,14 @@ export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O
   if (spec.trigger && (spec.trigger.events.length === 0 || typeof spec.onEvent !== "function")) {
     throw new Error(`function ${spec.name}: a trigger needs at least one event type and an onEvent handler`);
   }
+  if (spec.visibility !== undefined && spec.visibility !== "public" && spec.visibility !== "internal") {
+    throw new Error(`function ${spec.name}: visibility must be "public" or "internal"`);
+  }
   const shared = spec.sharedSchemas ?? [];
   return Object.freeze({
     ...spec,
     limits,
+    visibility: spec.visibility ?? "public",
     request: inlineSharedRefs(spec.request, shared),
     response: inlineSharedRefs(spec.response, shared),
     [BRAND]: true as const,

@@ -75,6 +75,7 @@ export async function startFunction(
       max_payload: String(def.limits.maxPayload),
       max_in_flight: String(def.limits.maxInFlight),
       timeout_ms: String(def.limits.timeoutMs),
+      visibility: def.visibility,
       auth: def.auth ? (def.auth.scopes ?? []).join(" ") || "token" : "none",
     },
     stats,

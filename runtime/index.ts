@@ -14,8 +14,10 @@ export type {
   DomainEvent,
   CallOptions,
   EmitOptions,
+  Visibility,
 } from "./types.ts";
 export type { Logger } from "./logger.ts";
 export { createLogger } from "./logger.ts";
 export { configFromEnv, type RuntimeConfig } from "./config.ts";
 export { startHost, runFunctions, type Host, type HostOptions } from "./host.ts";
+export { kvKey, idFromKvKey } from "./kv-key.ts";

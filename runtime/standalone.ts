@@ -5,7 +5,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { FunctionDefinition } from "./define-function.ts";
-import { sha256File } from "./bundle/hash.ts";
+import { sha256File } from "./hash.ts";
 import { runFunctions } from "./host.ts";
 
 /** True when the module at `moduleUrl` is the script node was started with. */

@@ -105,6 +105,9 @@ export interface Context {
   readonly js: JetStreamClient;
 }
 
+/** `public`: callers may reach it; `internal`: only the system's own functions may. */
+export type Visibility = "public" | "internal";
+
 /** What a function module declares (its default export). */
 export interface FunctionSpec<I = unknown, O = unknown> {
   /** Service and endpoint name: letters, digits, `_` and `-`. */
@@ -119,6 +122,11 @@ export interface FunctionSpec<I = unknown, O = unknown> {
   /** Schemas whose `$id` the two above may `$ref` (inlined, so INFO is self-contained). */
   sharedSchemas?: object[];
   limits?: Partial<FunctionLimits>;
+  /**
+   * Who may call it. `public` (the default) is exported to callers' accounts and served by the
+   * gateway; `internal` serves only the system's own functions (steps of a saga). Advertised in INFO.
+   */
+  visibility?: Visibility;
   /** Needs a verified caller (`Authorization: Bearer <jwt>`). */
   auth?: AuthRequirement;
   /** Functions this one calls with `ctx.call` (recorded in the manifest). */

@@ -2,8 +2,8 @@
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { deployBundle } from "../../runtime/registry/operations.ts";
-import { type Registry, openRegistry } from "../../runtime/registry/registry.ts";
+import { deployBundle } from "../../deploy/registry/operations.ts";
+import { type Registry, openRegistry } from "../../deploy/registry/registry.ts";
 import { type GlobalOptions, type ResolvedConnection, withConnection } from "../lib/connection.ts";
 import { CliError } from "../lib/errors.ts";
 import { EXIT } from "../lib/exit-codes.ts";

@@ -1,6 +1,6 @@
 /** `nfn rollback <fn> [version]`: make an earlier release the desired one again. */
 import type { Command } from "commander";
-import { defaultDeployer, rollbackRelease } from "../../runtime/registry/operations.ts";
+import { defaultDeployer, rollbackRelease } from "../../deploy/registry/operations.ts";
 import type { GlobalOptions } from "../lib/connection.ts";
 import { usageError } from "../lib/errors.ts";
 import { EXIT } from "../lib/exit-codes.ts";

@@ -1,6 +1,6 @@
 /** `nfn status`: per function, the desired release against what every running instance serves; flags skew and drift. */
 import type { Command } from "commander";
-import type { Release } from "../../runtime/registry/release.ts";
+import type { Release } from "../../deploy/registry/release.ts";
 import type { GlobalOptions } from "../lib/connection.ts";
 import { discoverInfo, type InfoReply } from "../lib/discovery.ts";
 import { EXIT } from "../lib/exit-codes.ts";

@@ -1,8 +1,8 @@
 /** `nfn worker`: a long-running host that serves whatever is deployed, hot-swapping on each release. */
 import type { Command } from "commander";
 import { resolve } from "node:path";
-import { parseNameList } from "../../runtime/worker/filter.ts";
-import { startWorker } from "../../runtime/worker/worker.ts";
+import { parseNameList } from "../../deploy/worker/filter.ts";
+import { startWorker } from "../../deploy/worker/worker.ts";
 import { type GlobalOptions, resolveConnection } from "../lib/connection.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import type { CliIo } from "../lib/io.ts";

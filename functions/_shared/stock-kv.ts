@@ -1,6 +1,7 @@
 /** JSON records in JetStream KV with compare-and-set on the revision: the only way stock state changes. */
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
+import { idFromKvKey, kvKey } from "../../runtime/index.ts";
 
 /** A record as read, with the revision a compare-and-set must name. */
 export interface Versioned<T> {
@@ -22,19 +23,6 @@ export function isRevisionConflict(err: unknown): boolean {
 }
 
 /**
- * The KV key for an id (sku or orderId). KV keys are subject tokens, so "." (a token separator, and
- * invalid at either end) and ":" are escaped as "=2E" and "=3A"; ids without them are used as they are.
- */
-export function kvKey(id: string): string {
-  return id.replace(/[.:=]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** The id back from a KV key made by kvKey. */
-export function idFromKey(key: string): string {
-  return key.replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-}
-
-/**
  * The ids stored in `bucket`, from one stream-info request (a key listing through a consumer can
  * stall for its full timeout when the connection is busy shutting down). Deleted keys may appear.
  */
@@ -42,7 +30,7 @@ export async function listIds(js: JetStreamClient, bucket: string): Promise<stri
   const jsm = await js.jetstreamManager(false);
   const prefix = `$KV.${bucket}.`;
   const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
-  return Object.keys(info.state.subjects ?? {}).map((subject) => idFromKey(subject.slice(prefix.length)));
+  return Object.keys(info.state.subjects ?? {}).map((subject) => idFromKvKey(subject.slice(prefix.length)));
 }
 
 /** Removes every message of one key, leaving no delete marker behind (so listings stay small). */

@@ -2,7 +2,8 @@
 import type { KV } from "@nats-io/kv";
 import type { Context } from "../../runtime/index.ts";
 import { inventoryKv } from "./inventory-store.ts";
-import { kvKey, purgeKey, readJson, writeIfUnchanged, type Versioned } from "./stock-kv.ts";
+import { kvKey } from "../../runtime/index.ts";
+import { purgeKey, readJson, writeIfUnchanged, type Versioned } from "./stock-kv.ts";
 import { OPEN_RESERVATIONS_BUCKET, RESERVATIONS_BUCKET, type Reservation, type StockSettings, stockSettings } from "./stock-types.ts";
 
 /** Everything the stock operations touch. */

@@ -4,7 +4,8 @@
  * everywhere at once is safe (the loser of a race re-reads and finds nothing to do).
  */
 import { settleHold } from "./inventory-store.ts";
-import { kvKey, listIds, readJson } from "./stock-kv.ts";
+import { kvKey } from "../../runtime/index.ts";
+import { listIds, readJson } from "./stock-kv.ts";
 import { closeAs, finish } from "./stock-settle.ts";
 import { type StockStore, markClosed, readReservation } from "./stock-store.ts";
 import { INVENTORY_BUCKET, OPEN_RESERVATIONS_BUCKET, type StockRecord, isFinal } from "./stock-types.ts";

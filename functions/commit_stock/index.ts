@@ -11,6 +11,7 @@ import { openStockStore } from "../_shared/stock-store.ts";
 export default defineFunction<{ orderId: string }, { orderId: string; status: "committed" }>({
   name: "commit_stock",
   version: "1.0.0",
+  visibility: "internal",
   description: "Commits the stock reserved for an order as sold; idempotent; 404 when the order has no reservation",
   request,
   response,

@@ -31,6 +31,7 @@ const REEMIT_WITHIN_MS = 90_000;
 export default defineFunction<PaymentInput, PaymentReply>({
   name: "process_payment",
   version: "1.0.0",
+  visibility: "internal",
   description: "Charges an order once (simulated provider: pm_card_visa succeeds, pm_card_chargeDeclined is declined with 402)",
   request,
   response,

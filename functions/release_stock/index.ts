@@ -12,6 +12,7 @@ type Reason = "requested" | "expired" | "abandoned" | "released_before_reserve" 
 export default defineFunction<{ orderId: string }, { orderId: string; status: "released"; reason: Reason }>({
   name: "release_stock",
   version: "1.0.0",
+  visibility: "internal",
   description: "Releases the stock reserved for an order; idempotent; a release before the reserve makes that reserve fail",
   request,
   response,

@@ -25,6 +25,7 @@ interface ReserveReply {
 export default defineFunction<ReserveRequest, ReserveReply>({
   name: "reserve_stock",
   version: "1.0.0",
+  visibility: "internal",
   description: "Reserves stock for an order: all lines or none, never oversold, idempotent by orderId, released when it expires",
   request,
   response,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { readManifest } from "../../runtime/bundle/manifest.ts";
+import { readManifest } from "../../deploy/bundle/manifest.ts";
 import { compileValidator } from "../../runtime/validation.ts";
 import { eventually, natsClient, natsServer } from "../helpers/nats.ts";
 import { ROOT, runBuild, tempDir } from "../fixtures/deploy-build.ts";

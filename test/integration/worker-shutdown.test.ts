@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { configFromEnv } from "../../runtime/config.ts";
-import { deployBundle } from "../../runtime/registry/operations.ts";
-import { openRegistry } from "../../runtime/registry/registry.ts";
-import { startWorker } from "../../runtime/worker/worker.ts";
+import { deployBundle } from "../../deploy/registry/operations.ts";
+import { openRegistry } from "../../deploy/registry/registry.ts";
+import { startWorker } from "../../deploy/worker/worker.ts";
 import { eventually, natsClient, natsServer } from "../helpers/nats.ts";
 import { ROOT, runBuild, tempDir } from "../fixtures/deploy-build.ts";
 

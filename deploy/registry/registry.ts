@@ -2,7 +2,7 @@
 import { Kvm, type KV, type KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection, QueuedIterator } from "@nats-io/nats-core";
 import { Objm, type ObjectStore } from "@nats-io/obj";
-import { sha256Hex } from "../bundle/hash.ts";
+import { sha256Hex } from "../../runtime/hash.ts";
 import { type Release, parseRelease } from "./release.ts";
 
 /** KV bucket of releases: key = function name, value = the desired release, history = past releases. */

@@ -6,9 +6,9 @@ import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { build, type BuildOptions } from "esbuild";
-import { isFunctionDefinition, type FunctionDefinition } from "../define-function.ts";
-import { findFunctionSources } from "../loader.ts";
-import { sha256Hex } from "./hash.ts";
+import { isFunctionDefinition, type FunctionDefinition } from "../../runtime/define-function.ts";
+import { findFunctionSources } from "../../runtime/loader.ts";
+import { sha256Hex } from "../../runtime/hash.ts";
 import { type BundleManifest, manifestFor } from "./manifest.ts";
 import { precompiledValidationPlugin, writeValidatorModules } from "./precompile.ts";
 

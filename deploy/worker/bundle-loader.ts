@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { sha256Hex } from "../bundle/hash.ts";
-import { type FunctionDefinition, isFunctionDefinition } from "../define-function.ts";
+import { sha256Hex } from "../../runtime/hash.ts";
+import { type FunctionDefinition, isFunctionDefinition } from "../../runtime/define-function.ts";
 import type { Release } from "../registry/release.ts";
 
 /** Thrown when bundle bytes are not what the release recorded; the worker keeps what it runs. */

@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
-import { sha256Hex } from "../bundle/hash.ts";
+import { sha256Hex } from "../../runtime/hash.ts";
 import { readManifest } from "../bundle/manifest.ts";
 import type { Registry } from "./registry.ts";
 import { type Release, bundleObjectName } from "./release.ts";

@@ -1,7 +1,7 @@
 /** The manifest written next to every bundle: what it is, what it serves and calls, and its hash. */
 import { readFile } from "node:fs/promises";
-import type { FunctionDefinition } from "../define-function.ts";
-import type { FunctionLimits } from "../types.ts";
+import type { FunctionDefinition } from "../../runtime/define-function.ts";
+import type { FunctionLimits } from "../../runtime/types.ts";
 
 /** Current manifest format; bumped when a field changes meaning. */
 export const MANIFEST_FORMAT = 1;

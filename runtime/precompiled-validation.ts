@@ -1,9 +1,9 @@
 /**
  * Inside a bundle this replaces runtime/validation.ts: the validators were generated at build time
- * (runtime/bundle/precompile.ts), so neither ajv's compiler nor a compile step ships or runs.
+ * (deploy/bundle/precompile.ts), so neither ajv's compiler nor a compile step ships or runs.
  */
-import type { ErrorDetail } from "../errors.ts";
-import type { Validator } from "../validation.ts";
+import type { ErrorDetail } from "./errors.ts";
+import type { Validator } from "./validation.ts";
 // Served by the build's plugin: the function's validators keyed by their schema's JSON.
 // @ts-expect-error -- a virtual module that exists only while esbuild builds a bundle
 import { validators } from "nfn:validators";

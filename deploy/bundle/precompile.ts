@@ -43,7 +43,7 @@ export function precompiledValidationPlugin(runtimeDir: string, indexSource: str
     name: "nfn-precompiled-validation",
     setup(build) {
       build.onResolve({ filter: /[\\/]validation\.ts$|^\.\/validation\.ts$/ }, (args) =>
-        args.importer.startsWith(runtimeDir) ? { path: join(runtimeDir, "bundle", PRECOMPILED_VALIDATION) } : undefined,
+        args.importer.startsWith(runtimeDir) ? { path: join(runtimeDir, PRECOMPILED_VALIDATION) } : undefined,
       );
       build.onResolve({ filter: new RegExp(`^${VIRTUAL}$`) }, () => ({ path: VIRTUAL, namespace: "nfn" }));
       build.onLoad({ filter: /.*/, namespace: "nfn" }, () => ({ contents: indexSource, loader: "js", resolveDir: validatorsDir }));
