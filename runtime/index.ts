@@ -21,3 +21,7 @@ export { createLogger } from "./logger.ts";
 export { configFromEnv, type RuntimeConfig } from "./config.ts";
 export { startHost, runFunctions, type Host, type HostOptions } from "./host.ts";
 export { kvKey, idFromKvKey } from "./kv-key.ts";
+export { RunsAdmin, RunLookupError, type RunSummary, type RunDetail } from "./durable/admin.ts";
+export { isDurableSignal } from "./durable/signals.ts";
+export type { DurableOptions, StepOptions, StepRun, WaitOptions, EventMatch } from "./durable/types.ts";
+export type { RunStatus, StepRecord } from "./durable/records.ts";
