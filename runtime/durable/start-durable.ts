@@ -50,7 +50,7 @@ export async function startDurable(def: FunctionDefinition, env: DispatchEnviron
     }, delay);
     timer.unref();
   };
-  schedule(0);
+  schedule(options.pollMs);
 
   return {
     definition: Object.freeze({ ...def, handler: (input: unknown, ctx: Context) => runner.handle(input, ctx) }),
