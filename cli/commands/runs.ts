@@ -27,8 +27,10 @@ async function withAdmin(opts: GlobalOptions, io: CliIo, fn: (admin: RunsAdmin) 
     try {
       return await fn(await RunsAdmin.open(nc));
     } catch (err) {
-      if (err instanceof RunLookupError)
-        throw new CliError(err.kind === "not-found" ? EXIT.NO_RESPONDERS : EXIT.SERVICE_ERROR, err.message);
+      if (err instanceof RunLookupError) {
+        const code = err.kind === "not-found" ? EXIT.NO_RESPONDERS : err.kind === "invalid" ? EXIT.USAGE : EXIT.SERVICE_ERROR;
+        throw new CliError(code, err.message);
+      }
       throw err;
     }
   });

@@ -30,11 +30,18 @@ export interface RunDetail extends RunSummary {
 export class RunLookupError extends Error {
   constructor(
     message: string,
-    readonly kind: "not-found" | "ambiguous" | "state",
+    readonly kind: "not-found" | "ambiguous" | "state" | "invalid",
   ) {
     super(message);
     this.name = "RunLookupError";
   }
+}
+
+const FN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+// A function name becomes a subject token of a KV key: anything else is refused before it is used.
+function checkFn(fn: string | undefined): void {
+  if (fn !== undefined && !FN_NAME.test(fn)) throw new RunLookupError("a function name is 1-64 letters, digits, _ or -", "invalid");
 }
 
 /** The journal as an operator sees it. */
@@ -48,6 +55,7 @@ export class RunsAdmin {
 
   /** Invocations of `fn` (or all), newest first, optionally of one status, at most `limit`. */
   async list(options: { fn?: string; status?: RunStatus; limit?: number } = {}): Promise<RunSummary[]> {
+    checkFn(options.fn);
     const out: RunSummary[] = [];
     const wantOpen = options.status === undefined || options.status === "running" || options.status === "waiting";
     const wantFinal = options.status === undefined || !wantOpen;
@@ -70,6 +78,8 @@ export class RunsAdmin {
 
   /** Everything the journal holds about `id`: the invocation and each step. */
   async show(id: string, fn?: string): Promise<RunDetail> {
+    checkFn(fn);
+    if (id.length === 0) throw new RunLookupError("an invocation id is not empty", "invalid");
     const name = fn ?? (await this.functionOf(id));
     const [open, final] = await Promise.all([this.journal.getOpen(name, id), this.journal.getFinal(name, id)]);
     if (!open && !final) throw new RunLookupError(`no invocation ${id.slice(0, 64)} of ${name}`, "not-found");
@@ -94,6 +104,7 @@ export class RunsAdmin {
 
   /** Asks for `id` to be cancelled: its next run (at once when it waits) runs the compensations and ends `cancelled`. */
   async cancel(id: string, fn?: string): Promise<RunDetail> {
+    checkFn(fn);
     const name = fn ?? (await this.functionOf(id));
     for (let tries = 0; tries < 5; tries++) {
       const open = await this.journal.getOpen(name, id);
@@ -106,6 +117,7 @@ export class RunsAdmin {
 
   /** Runs a failed invocation again: finished steps keep their results, failed steps run again. */
   async retry(id: string, fn?: string): Promise<RunDetail> {
+    checkFn(fn);
     const name = fn ?? (await this.functionOf(id));
     const final = await this.journal.getFinal(name, id);
     if (!final)
@@ -139,6 +151,7 @@ export class RunsAdmin {
   }
 
   private async functionOf(id: string): Promise<string> {
+    if (id.length === 0) throw new RunLookupError("an invocation id is not empty", "invalid");
     const fns = await this.journal.functionsOf(id);
     if (fns.length === 0)
       throw new RunLookupError(

@@ -25,6 +25,8 @@ interface Compensation {
 /** The journal-backed half of a durable handler's context. */
 export class DurableRun implements DurableContext {
   private next = 0;
+  /** When the latest step this run met started: a wait also sees events published since then. */
+  private lastStartedAt: number | undefined;
   private readonly compensations: Compensation[] = [];
 
   constructor(
@@ -94,7 +96,8 @@ export class DurableRun implements DurableContext {
       this.lease.record.wake = undefined;
       return result;
     }
-    throw new DurableSignal("suspend", { kind: "event", n, eventType, match, at: wakeAt });
+    const since = this.lastStartedAt ?? this.lease.record.createdAt;
+    throw new DurableSignal("suspend", { kind: "event", n, eventType, match, at: wakeAt, since });
   }
 
   /** Undoes every finished step that declared `compensate`, last first, each journaled as `undo:<name>`. */
@@ -134,6 +137,7 @@ export class DurableRun implements DurableContext {
       throw new DurableSignal("cancel");
     }
     if (record.name !== name || record.kind !== kind) throw new JournalMismatchError(n, record.name, name);
+    if (kind === "step") this.lastStartedAt = record.startedAt;
     return record;
   }
 
@@ -147,6 +151,7 @@ export class DurableRun implements DurableContext {
   ): Promise<StepRecord> {
     const attempts = Math.max(1, Math.floor(options.attempts ?? 1));
     const startedAt = Date.now();
+    if (kind === "step") this.lastStartedAt = startedAt;
     let record: StepRecord | undefined;
     for (let attempt = 1; !record; attempt++) {
       try {

@@ -4,7 +4,7 @@
  * is offered to the function's open invocations (the open index, never the history); a matching
  * waiter gets it by compare-and-set on its open record and is resumed at once.
  */
-import { AckPolicy, DeliverPolicy, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { FunctionDefinition } from "../define-function.ts";
 import type { DispatchEnvironment } from "../dispatcher.ts";
 import { EVENTS_STREAM, eventSubject } from "../events.ts";
@@ -77,6 +77,36 @@ export async function startEventWaits(
     stopped = true;
     await Promise.allSettled(loops);
   };
+}
+
+/**
+ * Offers a just-suspended waiter the events of its type published since `wake.since`: the consumer
+ * skips an event that arrives before the invocation is marked waiting, so it is looked for here.
+ */
+export async function lookBack(js: JetStreamClient, runner: DurableRunner, fn: string, id: string): Promise<void> {
+  const open = await runner.journal.getOpen(fn, id);
+  const wake = open?.value.wake;
+  if (!open || wake?.kind !== "event") return;
+  const consumer = await js.consumers.get(EVENTS_STREAM, {
+    filter_subjects: eventSubject(wake.eventType), // a string, not a list: nats-server 2.9 has one filter per consumer
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: new Date(wake.since).toISOString(),
+  });
+  try {
+    for (;;) {
+      const m = await consumer.next({ expires: 1_000 });
+      if (!m) return;
+      const event = parseEvent(m.string());
+      if (event && matches(event, wake.eventType, wake.match)) {
+        const rev = await runner.journal.updateOpen({ ...open.value, wake: { ...wake, event } }, open.revision);
+        if (rev !== undefined) await runner.tryResume(id);
+        return;
+      }
+      if (m.info.pending === 0) return;
+    }
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
 }
 
 function parseEvent(text: string): DomainEvent | undefined {

@@ -15,7 +15,8 @@ export interface StoredError {
 
 /** Why a waiting invocation sleeps: a timer, or an event (with a deadline). */
 export type Wake =
-  { kind: "sleep"; at: number } | { kind: "event"; n: number; eventType: string; match: EventMatch; at: number; event?: DomainEvent };
+  | { kind: "sleep"; at: number }
+  | { kind: "event"; n: number; eventType: string; match: EventMatch; at: number; since: number; event?: DomainEvent };
 
 /** What is needed to run an invocation again, kept while it is open. */
 export interface OpenRecord {

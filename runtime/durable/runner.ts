@@ -18,6 +18,7 @@ import type { Journal, Versioned } from "./journal.ts";
 import { Lease } from "./lease.ts";
 import type { FinalRecord, OpenRecord } from "./records.ts";
 import { isDurableSignal } from "./signals.ts";
+import { lookBack } from "./event-waits.ts";
 import { replayError, storeError } from "./stored-error.ts";
 import type { ResolvedDurableOptions } from "./options.ts";
 
@@ -164,6 +165,12 @@ export class DurableRunner {
     this.active.set(id, outcome);
     void outcome.then((o) => {
       this.active.delete(id);
+      // The consumer skips an event that came before the invocation was marked waiting: look for it now.
+      if (o.status === "waiting" && lease.record.wake?.kind === "event") {
+        lookBack(this.env.state.js, this, lease.record.fn, id).catch((err: unknown) =>
+          this.env.log.warn("could not look for events published before the wait", { invocationId: id, error: err }),
+        );
+      }
       for (const notify of this.waiters.get(id) ?? []) notify(o);
       this.waiters.delete(id);
     });

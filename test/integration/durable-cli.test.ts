@@ -40,11 +40,13 @@ describe("nfn runs (ls, show, retry, cancel)", () => {
   });
 
   it("exits 3 for an unknown id, 1 when retrying one that did not fail, 2 for a bad --status", async () => {
-    const [unknown, notFailed, bad] = await Promise.all([
+    const [unknown, notFailed, bad, subject] = await Promise.all([
       runNfn(["runs", "show", "nope"], { env }),
       runNfn(["runs", "retry", "cli-1"], { env }),
       runNfn(["runs", "ls", "--status", "sideways"], { env }),
+      runNfn(["runs", "show", "cli-1", "--fn", "a.>"], { env }),
     ]);
+    assert.equal(subject.code, 2, "a function name that is not a subject token is refused");
     assert.equal(unknown.code, 3, unknown.stderr);
     assert.match(unknown.stderr, /no invocation nope/);
     assert.equal(notFailed.code, 1, notFailed.stderr);

@@ -190,6 +190,13 @@ describe("durable steps (ctx.step, sleep, waitForEvent, the journal)", () => {
     assert.deepEqual(again.body, { slept: true, event: wanted.eventId });
   });
 
+  it("sees an event its own earlier step published before the wait was registered", async () => {
+    const reply = await send(nc, "fn.durable_selfwait", { ref: "self-1" }, { headers: { "Idempotency-Key": "self-1" } });
+    assert.equal(reply.code, undefined, JSON.stringify(reply.body));
+    const settled = (await admin.show("self-1")).steps[0]?.result;
+    assert.deepEqual(reply.body, { eventId: settled });
+  });
+
   it("cancels a waiting invocation: its compensation runs once and it ends cancelled", async () => {
     const reply = await send(
       nc,
