@@ -21,6 +21,7 @@ import { isDurableSignal } from "./signals.ts";
 import { lookBack } from "./event-waits.ts";
 import { replayError, storeError } from "./stored-error.ts";
 import type { ResolvedDurableOptions } from "./options.ts";
+import { compileValidator, type Validator } from "../validation.ts";
 
 /** How a run ended, as far as this instance knows. */
 export type Outcome =
@@ -37,13 +38,16 @@ export class DurableRunner {
   private readonly waiters = new Map<string, Set<(o: Outcome) => void>>();
   private readonly wakeTimers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  private readonly validateResponse: Validator;
 
   constructor(
     private readonly def: FunctionDefinition,
     private readonly env: DispatchEnvironment,
     readonly journal: Journal,
     private readonly options: ResolvedDurableOptions,
-  ) {}
+  ) {
+    this.validateResponse = compileValidator(def.response);
+  }
 
   /** The request path: start (or resume, or answer from the journal) the invocation of this request. */
   async handle(input: unknown, ctx: Context): Promise<unknown> {
@@ -213,6 +217,13 @@ export class DurableRunner {
         if (!(isDurableSignal(err) && err.kind === "cancel")) throw err;
         await run.compensate();
         return await this.finish(lease, run, { status: "cancelled", error: new FunctionError(409, `invocation was cancelled`) });
+      }
+      // Checked before it is recorded: a reply replayed from the journal must be one the schema allows.
+      const problems = this.validateResponse(result);
+      if (problems) {
+        ctx.log.error("reply does not match the response schema", { details: problems });
+        const err = new Error(`the reply does not match the response schema: ${problems[0]?.path || "/"} ${problems[0]?.message ?? ""}`);
+        return await this.finish(lease, run, { status: "failed", error: toFunctionError(err) }, err);
       }
       return await this.finish(lease, run, { status: "done", result });
     } catch (err) {

@@ -88,6 +88,13 @@ describe("durable steps (ctx.step, sleep, waitForEvent, the journal)", () => {
     assert.ok(!JSON.stringify(long.body).includes("k".repeat(65)));
   });
 
+  it("keys an invocation by any Idempotency-Key text, dots and wildcards included, through kvKey", async () => {
+    const key = "ord/1.*>";
+    const reply = await send(nc, "fn.durable_order", { qty: 1 }, { headers: { "Idempotency-Key": key } });
+    assert.equal((reply.body as { invocationId: string }).invocationId, key);
+    assert.equal((await admin.show(key)).status, "done");
+  });
+
   it("gives every request without a key its own invocation", async () => {
     const [a, b] = await Promise.all([send(nc, "fn.durable_order", { qty: 1 }), send(nc, "fn.durable_order", { qty: 1 })]);
     const ids = [a, b].map((r) => (r.body as { invocationId: string }).invocationId);
