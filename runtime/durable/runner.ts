@@ -90,6 +90,9 @@ export class DurableRunner {
         throw new FunctionError(409, "the same Idempotency-Key is changing state; retry shortly");
       }
       if (open.value.inputHash !== inputHash) throw mismatch();
+      // A concurrent repeat on the instance that runs it waits for the same outcome.
+      const local = this.active.get(id);
+      if (local) return this.reply(fn, id, local, ctx.deadline);
       const taken = this.eligible(open.value) ? await this.takeOver(open) : undefined;
       if (!taken) throw accepted(fn, id, open.value.status);
       lease = taken;
@@ -100,7 +103,8 @@ export class DurableRunner {
 
   /** Takes over `id` when its lease expired or its wait is over; false when it is not due (or another instance won). */
   async tryResume(id: string): Promise<boolean> {
-    if (this.stopped || this.active.has(id)) return false;
+    // Past the function's in-flight limit, this instance leaves the rest to the others (or its next pass).
+    if (this.stopped || this.active.has(id) || this.active.size >= this.def.limits.maxInFlight) return false;
     const open = await this.journal.getOpen(this.def.name, id);
     if (!open || !this.eligible(open.value)) return false;
     const final = await this.journal.getFinal(this.def.name, id);

@@ -57,4 +57,48 @@ describe("durable lease: a live run is never taken over", () => {
       assert.equal(keys.length, 4);
     },
   );
+
+  it(
+    "cancels a running invocation: the owner adopts the cancel on its heartbeat and stops before the next step",
+    { timeout: 60_000 },
+    async () => {
+      const pending = send(
+        nc,
+        "fn.durable_order",
+        { qty: 1, effects: true, holdMs: 3_000 },
+        { headers: { "Idempotency-Key": "lease-cancel" }, timeout: 25_000 },
+      );
+      const admin = await RunsAdmin.open(nc);
+      await eventually(
+        async () => (await admin.show("lease-cancel").catch(() => undefined))?.status === "running",
+        5000,
+        "the run to start",
+      );
+      await admin.cancel("lease-cancel");
+      const reply = await pending;
+      assert.equal(reply.code, 409, JSON.stringify(reply.body));
+      const shown = await admin.show("lease-cancel");
+      assert.equal(shown.status, "cancelled");
+      assert.deepEqual(
+        shown.steps.map((s) => s.name),
+        ["price"],
+      );
+    },
+  );
+
+  it("lets a concurrent repeat on the running instance wait for the same reply", { timeout: 60_000 }, async () => {
+    const headers = { "Idempotency-Key": "lease-twice" };
+    const [a, b] = await Promise.all([
+      send(nc, "fn.durable_order", { qty: 2, holdMs: 500 }, { headers, timeout: 25_000 }),
+      send(nc, "fn.durable_order", { qty: 2, holdMs: 500 }, { headers, timeout: 25_000 }),
+    ]);
+    // The repeat reaches either instance: the running one waits for the outcome, the other answers 202.
+    const codes = [a.code, b.code];
+    assert.ok(codes.includes(undefined), JSON.stringify([a.body, b.body]));
+    assert.ok(
+      codes.every((c) => c === undefined || c === 202),
+      JSON.stringify([a.body, b.body]),
+    );
+    if (a.code === undefined && b.code === undefined) assert.deepEqual(a.body, b.body);
+  });
 });
