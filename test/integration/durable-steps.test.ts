@@ -157,8 +157,10 @@ describe("durable steps (ctx.step, sleep, waitForEvent, the journal)", () => {
       { headers: { "Idempotency-Key": "sleep-long", "Nfn-Timeout-Ms": "400" } },
     );
     assert.equal(long.code, 202);
-    assert.deepEqual((long.body as { error: { details: unknown } }).error.details, [{ invocationId: "sleep-long", status: "waiting" }]);
-    assert.equal((await admin.show("sleep-long")).status, "waiting");
+    const details = (long.body as { error: { details: { invocationId: string; status: string }[] } }).error.details;
+    assert.equal(details[0]?.invocationId, "sleep-long");
+    // "waiting" once it suspended; "running" when the machine is so slow that the first step outlasts 400 ms.
+    assert.ok(["waiting", "running"].includes(details[0]?.status ?? ""));
     await eventually(async () => (await admin.show("sleep-long")).status === "done", 10_000, "the long sleep to end");
     const shown = await admin.show("sleep-long");
     assert.deepEqual(
