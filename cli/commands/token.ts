@@ -53,7 +53,8 @@ export function register(program: Command): void {
       "after",
       `
 Claims: sub, scope, iat, exp, and iss/aud from AUTH_ISSUER/AUTH_AUDIENCE when set.
-Examples (the token goes through a file or a pipe, never argv):
+The token goes through a file or a pipe, never argv (where \`ps\` shows it to everyone).
+Examples:
   npx nfn token --sub alice --scope "orders:write" > .nfn/alice.jwt
   npx nfn invoke create_order @order.json --auth @.nfn/alice.jwt
   npx nfn token --sub alice --scope "orders:write" | npx nfn invoke create_order @order.json --auth -`,

@@ -67,15 +67,15 @@ export async function readAuth(arg: string | undefined, io: CliIo, payloadArg?: 
 
 /** Parses repeatable `-H key:value` options into a header map. */
 export function parseHeaders(values: string[] | undefined): Record<string, string> {
-  // Null prototype: a header named __proto__ is a header, not a prototype.
-  const out = Object.create(null) as Record<string, string>;
+  // A Map, then fromEntries: a header named __proto__ becomes a header, not the object's prototype.
+  const out = new Map<string, string>();
   for (const value of values ?? []) {
     const at = value.indexOf(":");
     const key = at > 0 ? value.slice(0, at).trim() : "";
     if (!key) throw usageError(`header "${value}" must look like key:value, e.g. -H Idempotency-Key:order-42`);
-    out[key] = value.slice(at + 1).trim();
+    out.set(key, value.slice(at + 1).trim());
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /**
