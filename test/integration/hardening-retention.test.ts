@@ -79,13 +79,16 @@ void describe("bounded storage", () => {
     assert.ok(events.duplicate_window <= events.max_age, "the duplicate window fits in max_age");
   });
 
-  void it(`leaves nothing of ${FLOOD} anonymous process_payment calls with fresh orderIds once the retention passes`, async () => {
+  void it(`leaves no payment or event of ${FLOOD} anonymous calls with fresh orderIds once the retention passes`, async () => {
     const before = await streamBytes(jsm);
     for (let i = 0; i < FLOOD; i += 20) {
       await Promise.all(
-        Array.from({ length: 20 }, () =>
-          m.call("process_payment", { orderId: `flood-${randomUUID()}`, amountCents: 100, currency: "EUR", method: "pm_card_visa" }),
-        ),
+        Array.from({ length: 20 }, async () => {
+          // The pair of the attack: a release (which marks the id released) and a payment, for an order that never existed.
+          const orderId = `flood-${randomUUID()}`;
+          await m.call("release_stock", { orderId });
+          await m.call("process_payment", { orderId, amountCents: 100, currency: "EUR", method: "pm_card_visa" });
+        }),
       );
     }
     const flooded = await streamBytes(jsm);
@@ -100,7 +103,7 @@ void describe("bounded storage", () => {
       "the flood to expire",
     );
     console.log(
-      `storage: +${added} bytes after ${FLOOD} fresh ids (${Math.round(added / FLOOD)} B/id); ` +
+      `storage: +${added} bytes after ${FLOOD} release_stock + process_payment pairs with fresh ids (${Math.round(added / FLOOD)} B/id); ` +
         `${total(settled)} bytes in all streams after the ${SHORT} retention: ` +
         [...settled].map(([n, s]) => `${n}=${s.bytes}`).join(" "),
     );
