@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Cleanup, eventually } from "../helpers/nats.ts";
 import { mintToken } from "../helpers/tokens.ts";
 import { type Marketplace, readEvents, startMarketplace } from "../fixtures/marketplace.ts";
@@ -197,5 +197,25 @@ void describe("Nfn-Correlation-Id", () => {
       if (kept) assert.equal(seen, correlationId);
       else assert.match(seen, /^[0-9a-f-]{36}$/, `${correlationId.slice(0, 20)} was replaced`);
     }
+  });
+
+  void it("replaces an unsafe correlation id carried by an event that triggers a function", async () => {
+    // notify_customer runs on order.confirmed; whoever can publish on events.> chose this envelope.
+    const orderId = `ev-${randomUUID()}`;
+    const envelope = {
+      eventId: randomUUID(),
+      eventType: "order.confirmed",
+      aggregateId: orderId,
+      eventVersion: 1,
+      occurredOn: new Date().toISOString(),
+      eventData: { orderId, customerId: "customer-1", totalCents: 100, currency: "EUR" },
+      metadata: { correlationId: "z".repeat(8000), causationId: "x", source: "outside" },
+    };
+    await jetstream(m.nc).publish("events.order.confirmed", JSON.stringify(envelope));
+    const [sent] = await eventually(async () => {
+      const found = await readEvents(m.nc, "events.notification.sent", (e) => e.aggregateId === orderId);
+      return found.length > 0 && found;
+    }, 10_000);
+    assert.match(sent?.metadata.correlationId ?? "", /^[0-9a-f-]{36}$/);
   });
 });
