@@ -124,6 +124,18 @@ void describe("get_order's owner check", () => {
     }
   });
 
+  void it("never replays another customer's order through create_order's Idempotency-Key", async () => {
+    const body = { items: [{ sku: "queso-owner-250g", quantity: 1 }], paymentMethod: "pm_card_visa" };
+    const mine = await m.call("create_order", body, { ...bearer(m.tokens.customer), "Idempotency-Key": "shared-key" });
+    const theirs = await m.call("create_order", body, { ...bearer(m.tokens.other), "Idempotency-Key": "shared-key" });
+    assert.equal(mine.code, undefined, mine.errorHeader);
+    assert.equal(theirs.code, undefined, theirs.errorHeader);
+    const [a, b] = [mine.body, theirs.body] as { orderId: string; customerId: string }[];
+    assert.notEqual(a?.orderId, b?.orderId);
+    assert.equal(b?.customerId, "customer-2");
+    assert.equal((await m.call("get_order", { orderId: a?.orderId }, bearer(m.tokens.other))).code, 403);
+  });
+
   void it("refuses tokens without a usable subject with 401", async () => {
     for (const token of [await mintToken({ sub: "" }), await mintToken({ sub: null, scope: "orders:admin" })]) {
       assert.equal((await m.call("get_order", { orderId }, bearer(token))).code, 401);
@@ -157,7 +169,7 @@ void describe("get_order's owner check", () => {
     assert.match(reply.errorHeader ?? "", /orders:write/);
     const after = (await jetstreamManager(m.nc).then((j) => j.streams.info("KV_orders"))).state.messages;
     assert.equal(after, before, "no order was stored");
-    assert.deepEqual(await m.stock("queso-owner-250g"), { onHand: 18, reserved: 0, sold: 2 });
+    assert.deepEqual(await m.stock("queso-owner-250g"), { onHand: 16, reserved: 0, sold: 4 });
   });
 });
 
