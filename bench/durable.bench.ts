@@ -16,7 +16,7 @@ import { durableOrder } from "../test/fixtures/durable-functions.ts";
 const COUNT = Number(process.env.DURABLE_BENCH_INVOCATIONS ?? 1000);
 const WARMUP = Number(process.env.DURABLE_BENCH_WARMUP ?? 200);
 const CONCURRENCY = Number(process.env.DURABLE_BENCH_CONCURRENCY ?? 16);
-const STREAM = "KV_nfn_runs";
+const STREAM = "KV_durable_runs";
 
 async function run(nc: NatsConnection, count: number, inFlight: number) {
   const latencies: number[] = [];

@@ -3,7 +3,7 @@
  * Functions import only from here.
  */
 export { defineFunction, isFunctionDefinition, DEFAULT_LIMITS, type FunctionDefinition } from "./define-function.ts";
-export { FunctionError, isFunctionError, ERROR_CODES, type ErrorCode, type ErrorType, type ErrorBody } from "./errors.ts";
+export { FunctionError, isFunctionError, ERROR_CODES, clipInput, type ErrorCode, type ErrorType, type ErrorBody } from "./errors.ts";
 export type {
   Context,
   FunctionSpec,
@@ -25,3 +25,4 @@ export { RunsAdmin, RunLookupError, type RunSummary, type RunDetail } from "./du
 export { isDurableSignal } from "./durable/signals.ts";
 export type { DurableOptions, StepOptions, StepRun, WaitOptions, EventMatch } from "./durable/types.ts";
 export type { RunStatus, StepRecord } from "./durable/records.ts";
+export { kvRetention, retentionFromEnv, type RetentionLimits } from "./retention.ts";

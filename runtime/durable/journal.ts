@@ -1,5 +1,5 @@
 /**
- * The journal of durable invocations in one KV bucket (`nfn_runs`), every operation O(1):
+ * The journal of durable invocations in one KV bucket (`durable_runs`), every operation O(1):
  * `open.<fn>.<id>` while an invocation runs or waits (the lease and the index recovery reads),
  * `inv.<fn>.<id>` once it ends, `step.<fn>.<id>.<n>` per step. Ids go through `kvKey`.
  */
@@ -8,12 +8,13 @@ import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { StateAccess } from "../state.ts";
 import { idFromKvKey, kvKey } from "../kv-key.ts";
+import { type RetentionLimits, kvRetention } from "../retention.ts";
 import { type FinalRecord, type OpenRecord, type StepRecord, parseRecord } from "./records.ts";
 
 /** The bucket every durable function journals into. */
-export const RUNS_BUCKET = "nfn_runs";
-/** Default retention of journals. */
-export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+export const RUNS_BUCKET = "durable_runs";
+/** Default limits of the journal bucket (NFN_DURABLE_RUNS_MAX_AGE, _MAX_BYTES override them). */
+export const JOURNAL_RETENTION: RetentionLimits = { maxAgeMs: 7 * 86_400_000, maxBytes: 1024 ** 3, history: 1 };
 /** Largest JSON of one step result, input or final result the journal accepts. */
 export const MAX_RECORD_BYTES = 256 * 1024;
 
@@ -33,9 +34,9 @@ export class Journal {
     private readonly jsm: JetStreamManager,
   ) {}
 
-  /** Opens (creating when needed) the runs bucket with `retentionMs` as max age. */
-  static async open(nc: NatsConnection, state: StateAccess, retentionMs = DEFAULT_RETENTION_MS): Promise<Journal> {
-    const [kv, jsm] = await Promise.all([state.kv(RUNS_BUCKET, { ttl: retentionMs, history: 1 }), jetstreamManager(nc)]);
+  /** Opens (creating when needed, with its retention limits) the journal bucket. */
+  static async open(nc: NatsConnection, state: StateAccess): Promise<Journal> {
+    const [kv, jsm] = await Promise.all([state.kv(RUNS_BUCKET, kvRetention(RUNS_BUCKET, JOURNAL_RETENTION)), jetstreamManager(nc)]);
     return new Journal(kv, jsm);
   }
 

@@ -1,17 +1,15 @@
 /** `durable` of a definition: checked at load time, defaults applied. */
-import { DEFAULT_RETENTION_MS } from "./journal.ts";
 import type { DurableOptions } from "./types.ts";
 
 /** Durable options with every default filled in. */
 export interface ResolvedDurableOptions {
   leaseMs: number;
   pollMs: number;
-  retentionMs: number;
   events: string[];
 }
 
 /** Defaults of DurableOptions. */
-export const DURABLE_DEFAULTS = { leaseMs: 15_000, pollMs: 1_000, retentionMs: DEFAULT_RETENTION_MS } as const;
+export const DURABLE_DEFAULTS = { leaseMs: 15_000, pollMs: 1_000 } as const;
 
 /** Resolves `durable: true | {...}`; throws (naming the function) on a bad value. */
 export function resolveDurableOptions(fn: string, value: boolean | DurableOptions): ResolvedDurableOptions {
@@ -19,10 +17,9 @@ export function resolveDurableOptions(fn: string, value: boolean | DurableOption
   const resolved: ResolvedDurableOptions = {
     leaseMs: given.leaseMs ?? DURABLE_DEFAULTS.leaseMs,
     pollMs: given.pollMs ?? DURABLE_DEFAULTS.pollMs,
-    retentionMs: given.retentionMs ?? DURABLE_DEFAULTS.retentionMs,
     events: [...(given.events ?? [])],
   };
-  for (const key of ["leaseMs", "pollMs", "retentionMs"] as const) {
+  for (const key of ["leaseMs", "pollMs"] as const) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) throw new Error(`function ${fn}: durable.${key} must be a positive integer`);
   }
   if (resolved.leaseMs < 30) throw new Error(`function ${fn}: durable.leaseMs must be at least 30`);

@@ -23,7 +23,7 @@ export interface DurableFunction {
 /** Sets `def` up to run durably; `def.durable` must be set. */
 export async function startDurable(def: FunctionDefinition, env: DispatchEnvironment): Promise<DurableFunction> {
   const options = resolveDurableOptions(def.name, def.durable ?? true);
-  const journal = await Journal.open(env.nc, env.state, options.retentionMs);
+  const journal = await Journal.open(env.nc, env.state);
   const runner = new DurableRunner(def, env, journal, options);
   const log = env.log.child({ fn: def.name, loop: "durable-recovery" });
   const stopWaits = await startEventWaits(def, env, runner, options.events);

@@ -7,8 +7,6 @@ export interface DurableOptions {
   leaseMs?: number;
   /** How often each instance looks for invocations to take over or wake. Default 1000. */
   pollMs?: number;
-  /** How long journals are kept (KV bucket `max_age`). Default 7 days. */
-  retentionMs?: number;
   /** Event types `ctx.waitForEvent` may wait for (a durable consumer on EVENTS each). */
   events?: string[];
 }
