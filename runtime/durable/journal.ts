@@ -26,9 +26,6 @@ export interface Versioned<T> {
 
 /** Journal access for one bucket. */
 export class Journal {
-  /** Writes and bytes since this journal was opened (the bench reads them). */
-  readonly counters = { writes: 0, bytes: 0 };
-
   private constructor(
     readonly kv: KV,
     private readonly jsm: JetStreamManager,
@@ -73,7 +70,6 @@ export class Journal {
 
   /** Removes the open record for good (no delete marker, so the index holds only open invocations). */
   async deleteOpen(fn: string, id: string, revision: number): Promise<void> {
-    this.counters.writes++;
     await this.jsm.streams.deleteMessage(`KV_${RUNS_BUCKET}`, revision, false).catch((err: unknown) => {
       // Already removed (a retry of the same cleanup): nothing left to do.
       if (!isNotFound(err)) throw err;
@@ -87,7 +83,6 @@ export class Journal {
 
   /** Removes a final record (retry starts the invocation again). */
   deleteFinal(fn: string, id: string): Promise<void> {
-    this.counters.writes++;
     return this.kv.delete(finalKey(fn, id));
   }
 
@@ -107,7 +102,6 @@ export class Journal {
 
   /** Removes step `n` (retry of a failed step). */
   deleteStep(fn: string, id: string, n: number): Promise<void> {
-    this.counters.writes++;
     return this.kv.delete(stepKey(fn, id, n));
   }
 
@@ -154,10 +148,7 @@ export class Journal {
   }
 
   private encode(record: object): string {
-    const text = JSON.stringify(record);
-    this.counters.writes++;
-    this.counters.bytes += Buffer.byteLength(text);
-    return text;
+    return JSON.stringify(record);
   }
 }
 
