@@ -19,14 +19,10 @@ import { Lease } from "./lease.ts";
 import type { FinalRecord, OpenRecord } from "./records.ts";
 import { isDurableSignal } from "./signals.ts";
 import { lookBack } from "./event-waits.ts";
-import { kvKey } from "../kv-key.ts";
+import { type Outcome, ReplyWaiter } from "./reply-waiter.ts";
 import { replayError, storeError } from "./stored-error.ts";
 import type { ResolvedDurableOptions } from "./options.ts";
 import { compileValidator, type Validator } from "../validation.ts";
-
-/** How a run ended, as far as this instance knows. */
-export type Outcome =
-  { status: "done"; result: unknown } | { status: "failed" | "cancelled"; error: FunctionError } | { status: "waiting" | "running" };
 
 // A wake further away than this is left to the recovery loop instead of a local timer.
 const LOCAL_WAKE_MAX_MS = 5 * 60_000;
@@ -36,7 +32,7 @@ export class DurableRunner {
   /** This instance, as lease owner. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly active = new Map<string, Promise<Outcome>>();
-  private readonly waiters = new Map<string, Set<(o: Outcome) => void>>();
+  private readonly replies: ReplyWaiter;
   private readonly wakeTimers = new Set<NodeJS.Timeout>();
   private stopped = false;
   private readonly validateResponse: Validator;
@@ -48,6 +44,7 @@ export class DurableRunner {
     private readonly options: ResolvedDurableOptions,
   ) {
     this.validateResponse = compileValidator(def.response);
+    this.replies = new ReplyWaiter(env.nc, journal);
   }
 
   /** The request path: start (or resume, or answer from the journal) the invocation of this request. */
@@ -93,14 +90,14 @@ export class DurableRunner {
       if (open.value.inputHash !== inputHash) throw mismatch();
       // A concurrent repeat on the instance that runs it waits for the same outcome.
       const local = this.active.get(id);
-      if (local) return this.reply(fn, id, local, ctx.deadline);
+      if (local) return this.replies.reply(fn, id, local, ctx.deadline);
       const taken = this.eligible(open.value) ? await this.takeOver(open) : undefined;
       // Running on another instance, or waiting: the caller still gets the reply if it ends within the deadline.
-      if (!taken) return this.reply(fn, id, Promise.resolve({ status: open.value.status }), ctx.deadline);
+      if (!taken) return this.replies.reply(fn, id, Promise.resolve({ status: open.value.status }), ctx.deadline);
       lease = taken;
       replay = true;
     }
-    return this.reply(fn, id, this.run(lease, replay, ctx.header(AUTHORIZATION)), ctx.deadline);
+    return this.replies.reply(fn, id, this.run(lease, replay, ctx.header(AUTHORIZATION)), ctx.deadline);
   }
 
   /** Takes over `id` when its lease expired or its wait is over; false when it is not due (or another instance won). */
@@ -181,8 +178,7 @@ export class DurableRunner {
           this.env.log.warn("could not look for events published before the wait", { invocationId: id, error: err }),
         );
       }
-      for (const notify of this.waiters.get(id) ?? []) notify(o);
-      this.waiters.delete(id);
+      this.replies.settle(id, o);
     });
     return outcome;
   }
@@ -272,7 +268,7 @@ export class DurableRunner {
     if (outcome.status === "done" && outcome.result !== undefined) final.result = outcome.result;
     if (outcome.status === "failed" || outcome.status === "cancelled") final.error = storeError(cause ?? outcome.error);
     await this.journal.putFinal(final);
-    this.env.nc.publish(endedSubject(rec.fn, rec.id), final.status);
+    this.replies.announce(rec.fn, rec.id, final.status);
     // The reply need not wait for the index cleanup; recovery finishes it when this instance dies first.
     void this.journal.deleteOpen(rec.fn, rec.id, lease.revision).catch((err: unknown) => {
       this.env.log.warn("could not remove an ended invocation from the open index", { invocationId: rec.id, error: err });
@@ -295,85 +291,6 @@ export class DurableRunner {
     timer.unref();
     this.wakeTimers.add(timer);
   }
-
-  /** Waits for `outcome` until just before the request's deadline; after that (or while it waits) replies 202. */
-  private async reply(fn: string, id: string, outcome: Promise<Outcome>, deadline: number): Promise<unknown> {
-    const budget = deadline - Date.now() - Math.min(50, Math.max(5, (deadline - Date.now()) / 10));
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    const late = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(
-        () => {
-          timedOut = true;
-          resolve({ status: "running" });
-        },
-        Math.max(0, budget),
-      );
-    });
-    let remote: { ended: Promise<Outcome>; close(): void } | undefined;
-    let forget: (() => void) | undefined;
-    try {
-      let o = await Promise.race([outcome, late]);
-      if (!timedOut && (o.status === "waiting" || o.status === "running")) {
-        // Resumed here (a local wake timer) or ended by another instance, it may still end within the deadline.
-        remote = this.endedElsewhere(fn, id);
-        const local = new Promise<Outcome>((resolve) => (forget = this.waitFor(id, resolve)));
-        const after = await Promise.race([local, remote.ended, late]);
-        const ended = after.status === "done" || after.status === "failed" || after.status === "cancelled";
-        o = ended ? after : { status: (await this.currentStatus(fn, id)) ?? o.status };
-      }
-      if (o.status === "done") return o.result;
-      if (o.status === "failed" || o.status === "cancelled")
-        throw o.error.code === 500 ? new FunctionError(500, "internal error", undefined, { cause: o.error }) : o.error;
-      throw accepted(fn, id, o.status);
-    } finally {
-      clearTimeout(timer);
-      remote?.close();
-      forget?.();
-    }
-  }
-
-  // The status an open invocation has now, for the 202 reply.
-  private async currentStatus(fn: string, id: string): Promise<"running" | "waiting" | undefined> {
-    return (await this.journal.getOpen(fn, id).catch(() => undefined))?.value.status;
-  }
-
-  /** Resolves with the outcome when any instance announces that `id` ended (core NATS, no JetStream write). */
-  private endedElsewhere(fn: string, id: string): { ended: Promise<Outcome>; close(): void } {
-    const sub = this.env.nc.subscribe(endedSubject(fn, id), { max: 1 });
-    const ended = (async (): Promise<Outcome> => {
-      // Subscribed first, then read: an end between the two is seen either way.
-      const already = await this.journal.getFinal(fn, id);
-      if (!already) for await (const _ of sub) break;
-      const final = already ?? (await this.journal.getFinal(fn, id));
-      if (!final) return { status: "running" };
-      if (final.status === "done") return { status: "done", result: final.result };
-      return { status: final.status, error: replayError(final.error ?? { code: 500, type: "INTERNAL", message: "invocation failed" }) };
-    })();
-    return { ended, close: () => sub.unsubscribe() };
-  }
-
-  private waitFor(id: string, notify: (o: Outcome) => void): () => void {
-    let set = this.waiters.get(id);
-    if (!set) this.waiters.set(id, (set = new Set()));
-    set.add(notify);
-    return () => {
-      set.delete(notify);
-      if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
-    };
-  }
-}
-
-/** Where instances announce that an invocation ended, so a caller waiting on another instance gets its reply. */
-export function endedSubject(fn: string, id: string): string {
-  return `nfn.runs.ended.${fn}.${kvKey(id)}`;
-}
-
-/** The 202 reply: the invocation goes on; `details` carry its id and status. */
-export function accepted(fn: string, id: string, status: "running" | "waiting"): FunctionError {
-  return new FunctionError(202, `${fn} accepted the invocation; it is still ${status} (nfn runs show <invocationId>)`, [
-    { invocationId: id, status },
-  ]);
 }
 
 function mismatch(): FunctionError {
