@@ -111,7 +111,10 @@ export async function startServeSession(
   }
   let host: Host;
   try {
-    host = await startHost(defs, { config, log: createLogger({}, config.logLevel, (line) => io.stderr.write(line)) });
+    host = await startHost(defs, {
+      config,
+      log: createLogger({}, config.logLevel, (line) => io.stderr.write(line), { tty: io.stderr.isTTY === true }),
+    });
   } catch (err) {
     await stopLocal(localServer, io.cwd);
     throw new CliError(
