@@ -6,3 +6,4 @@ export { startTestSystem, type TestSystem, type TestSystemOptions, type InvokeOp
 export { contractTests, schemaExamples, type ContractOptions } from "./contract-tests.ts";
 export { validPayloads, invalidPayloads, isJsonPointer, type InvalidPayload } from "./payload-variants.ts";
 export { exampleFor } from "../runtime/schema-example.ts";
+export { contractTestsForDir, CONTRACT_OPTIONS_FILE, CONTRACT_SETUP_FILE } from "./directory-contracts.ts";
