@@ -1,6 +1,6 @@
 // The CLI build: cli/index.ts → cli/dist/ (ESM, one chunk per verb), run by `npm run setup` and
 // `npm run build:cli`. cli/bin.mjs runs it when it is newer than every source it was built from.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
@@ -8,6 +8,8 @@ import { tsImport } from "tsx/esm/api";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outdir = fileURLToPath(new URL("./dist/", import.meta.url));
+// Built beside, then swapped in, so a running nfn never sees half a build.
+const workdir = fileURLToPath(new URL(`./dist.tmp-${process.pid}/`, import.meta.url));
 
 // A program with every verb, built by the same code cli/index.ts runs.
 async function fullProgram(capture) {
@@ -65,7 +67,7 @@ export async function buildCli() {
   const summaries = await verbSummaries();
   const result = await build({
     entryPoints: { nfn: fileURLToPath(new URL("./index.ts", import.meta.url)) },
-    outdir,
+    outdir: workdir,
     bundle: true,
     splitting: true,
     platform: "node",
@@ -85,10 +87,12 @@ export async function buildCli() {
   const inputs = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes("node_modules/") && !p.startsWith("<"))
     .map((p) => relative(root, fileURLToPath(pathToFileURL(p.startsWith("/") ? p : `${root}/${p}`))));
-  mkdirSync(outdir, { recursive: true });
-  writeFileSync(`${outdir}help.json`, `${JSON.stringify(await helpTexts())}\n`);
+  mkdirSync(workdir, { recursive: true });
+  writeFileSync(`${workdir}help.json`, `${JSON.stringify(await helpTexts())}\n`);
   // package.json and the lock change what is bundled too.
-  writeFileSync(`${outdir}inputs.json`, `${JSON.stringify({ root, inputs: [...inputs, "package.json", "package-lock.json"] })}\n`);
+  writeFileSync(`${workdir}inputs.json`, `${JSON.stringify({ root, inputs: [...inputs, "package.json", "package-lock.json"] })}\n`);
+  rmSync(outdir, { recursive: true, force: true }); // chunk names change with their content
+  renameSync(workdir, outdir);
   return inputs;
 }
 

@@ -18,3 +18,7 @@ else if (verb === undefined && summaries) registerSummaries(program, summaries);
 else await registerAll(program);
 
 await runProgram(program);
+
+// The verb is done (long-running ones have shut down): exit now, even when a library left a handle
+// open (the NATS client keeps the socket of a connect attempt that timed out), once output is flushed.
+process.stdout.write("", () => process.stderr.write("", () => process.exit()));

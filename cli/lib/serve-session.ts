@@ -30,6 +30,8 @@ export interface ServeInternals {
   defaultUrl?: string;
   /** The port a local server takes when it is free (default 4222). */
   preferredPort?: number;
+  /** Its monitoring port when free (default 8222). */
+  preferredMonitorPort?: number;
 }
 
 /** A running serve. */
@@ -96,12 +98,18 @@ export async function startServeSession(
   let localServer: LocalNatsServer | undefined;
   let config = resolved.config;
   if (!resolved.explicitServer) {
-    const url = config.servers[0] ?? internals.defaultUrl ?? DEFAULT_NATS_URL;
-    const probeUrl = url === DEFAULT_NATS_URL ? (internals.defaultUrl ?? url) : url;
+    const localPort = internals.preferredPort ?? envPort(io.env, "NFN_LOCAL_NATS_PORT") ?? 4222;
+    const defaultUrl = internals.defaultUrl ?? `nats://127.0.0.1:${localPort}`;
+    const url = config.servers[0] ?? defaultUrl;
+    const probeUrl = url === DEFAULT_NATS_URL ? defaultUrl : url;
     if (resolved.serverSource === ".nfn/server.json")
       io.stderr.write(`nfn: using the dev nats-server at ${url} recorded in .nfn/server.json\n`);
     if (!(await reachable(probeUrl))) {
-      localServer = await startLocalServer(io, internals.preferredPort ?? 4222);
+      localServer = await startLocalServer(
+        io,
+        localPort,
+        internals.preferredMonitorPort ?? envPort(io.env, "NFN_LOCAL_MONITOR_PORT") ?? 8222,
+      );
       io.stderr.write(
         `nfn: no NATS server at ${probeUrl} and no NATS_URL or --server given: started a local nats-server -js at ${localServer.url} ` +
           `(monitoring http://127.0.0.1:${localServer.monitorPort}, data in .nfn/jetstream); it stops when serve stops\n`,
@@ -159,11 +167,26 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-async function startLocalServer(io: CliIo, preferredPort: number): Promise<LocalNatsServer> {
+// A port from the environment; a value that is not a port is a usage error, not a silent default.
+function envPort(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === "") return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`${name}=${text.slice(0, 64)} is not a port from 1 to 65535`);
+  return port;
+}
+
+// The usual ports (4222, monitoring 8222) when they are free, so the docs' URLs work; free ones otherwise.
+async function startLocalServer(io: CliIo, preferredPort: number, preferredMonitorPort: number): Promise<LocalNatsServer> {
   const port = (await portFree(preferredPort)) ? preferredPort : undefined;
+  const monitorPort = (await portFree(preferredMonitorPort)) ? preferredMonitorPort : undefined;
+  const storeDir = join(nfnDir(io.cwd), "jetstream");
   let server: LocalNatsServer;
   try {
-    server = await startNatsServer({ port, storeDir: join(nfnDir(io.cwd), "jetstream") });
+    // Another process may take a port between the check and the start: then any free ports will do.
+    server = await startNatsServer({ port, monitorPort, storeDir }).catch((err: unknown) =>
+      port === undefined && monitorPort === undefined ? Promise.reject(err) : startNatsServer({ storeDir }),
+    );
   } catch (err) {
     throw new CliError(EXIT.CONNECTION, err instanceof Error ? err.message : String(err), { cause: err });
   }
