@@ -6,7 +6,7 @@ import { EXIT } from "../lib/exit-codes.ts";
 import type { CliIo } from "../lib/io.ts";
 import { portFree } from "../lib/ports.ts";
 import { verbAction } from "../lib/program.ts";
-import { type ServeInternals, type ServeOptions, type ServeSession, startServeSession } from "../lib/serve-session.ts";
+import { type ServeInternals, type ServeOptions, type ServeSession, startUnlessStopped } from "../lib/serve-session.ts";
 import { waitForSignal } from "../lib/wait-for-signal.ts";
 
 /** Options of `nfn serve`. */
@@ -25,7 +25,8 @@ export async function runServe(
   internals?: ServeInternals,
 ): Promise<number> {
   const gatewayPort = opts.gateway === undefined || opts.gateway === false ? undefined : await pickGatewayPort(opts.gateway, io);
-  const session = await startServeSession(opts, names, io, internals);
+  const session = await startUnlessStopped(opts, names, io, until, internals);
+  if (!session) return EXIT.OK;
   let gateway: { url: string; close(): Promise<void> } | undefined;
   try {
     if (opts.demo) await loadDemoCatalog(session, io);

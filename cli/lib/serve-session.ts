@@ -32,6 +32,8 @@ export interface ServeInternals {
   preferredPort?: number;
   /** Its monitoring port when free (default 8222). */
   preferredMonitorPort?: number;
+  /** Gives up waiting for an unreachable server when it fires (a signal before serve was up). */
+  signal?: AbortSignal;
 }
 
 /** A running serve. */
@@ -43,6 +45,33 @@ export interface ServeSession {
   readonly sources: Map<string, string>;
   /** Stops the functions, then the local server when this session started it. */
   stop(): Promise<void>;
+}
+
+/** Thrown by `startServeSession` when its signal fired before the server was reachable: nothing to stop, exit 0. */
+export class StoppedBeforeStart extends Error {
+  constructor() {
+    super("stopped before the NATS server was reachable");
+    this.name = "StoppedBeforeStart";
+  }
+}
+
+/** Starts a serve session that gives up when `until` settles first; undefined when it did. */
+export async function startUnlessStopped(
+  opts: ServeOptions,
+  names: string[],
+  io: CliIo,
+  until: Promise<unknown>,
+  internals: ServeInternals = {},
+): Promise<ServeSession | undefined> {
+  const abort = new AbortController();
+  void until.then(() => abort.abort(new Error("stopped before the NATS server was reachable")));
+  try {
+    return await startServeSession(opts, names, io, { ...internals, signal: abort.signal });
+  } catch (err) {
+    if (!(err instanceof StoppedBeforeStart)) throw err;
+    io.stderr.write("nfn: stopped before the NATS server was reachable: nothing was served\n");
+    return undefined;
+  }
 }
 
 /** Finds the functions to run: all of `dir`, or the named ones. */
@@ -120,11 +149,13 @@ export async function startServeSession(
   let host: Host;
   try {
     host = await startHost(defs, {
+      signal: internals.signal,
       config,
       log: createLogger({}, config.logLevel, (line) => io.stderr.write(line), { tty: io.stderr.isTTY === true }),
     });
   } catch (err) {
     await stopLocal(localServer, io.cwd);
+    if (internals.signal?.aborted) throw new StoppedBeforeStart();
     throw new CliError(
       EXIT.CONNECTION,
       `cannot serve on ${config.servers.join(",")}: ${err instanceof Error ? err.message : String(err)}`,

@@ -16,7 +16,7 @@ import { Cleanup, eventually, natsServer } from "../helpers/nats.ts";
 const BIN = join(import.meta.dirname, "../../cli/bin.mjs");
 const RUNTIME = join(import.meta.dirname, "../../runtime/index.ts");
 // Start-up of the CLI itself, on a loaded machine and from source when the build is stale.
-const STARTUP_ALLOWANCE_MS = 4000;
+const STARTUP_ALLOWANCE_MS = 10_000;
 
 const hooks = new Cleanup();
 
@@ -124,6 +124,16 @@ describe("signals and timeouts", () => {
     }
     const invoke = runs[0]?.run;
     assert.match(invoke?.err() ?? "", /cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+ \(timeout\)/);
+  });
+
+  it("nfn serve still waiting for an unreachable server exits 0 on SIGTERM", async () => {
+    const nothing = `nats://127.0.0.1:${await freePort()}`;
+    const serve = nfn(["serve", "-s", nothing], project());
+    await eventually(() => serve.err().includes("NATS not reachable yet") || serve.exited(), 30_000, "serve to wait for NATS");
+    serve.child.kill("SIGTERM");
+    await eventually(() => serve.exited(), STARTUP_ALLOWANCE_MS, "serve to exit after SIGTERM");
+    assert.equal(await serve.exit, 0, serve.err());
+    assert.match(serve.err(), /stopped before the NATS server was reachable/);
   });
 
   it("nfn serve whose nats-server has gone away exits on SIGTERM within NFN_SHUTDOWN_GRACE_MS", async () => {
