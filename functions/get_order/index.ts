@@ -16,6 +16,7 @@ export default defineFunction<{ orderId: string }, OrderView>({
   description: "Returns an order; 404 when it does not exist, 403 when it belongs to another customer (unless orders:admin)",
   request,
   response,
+  kv: [ORDERS_BUCKET],
   sharedSchemas: [common, orderSchema],
   auth: {},
   async handler(input, ctx) {

@@ -15,6 +15,8 @@ export default defineFunction<Record<string, never>, Record<string, never>>({
     "Records a customer notification and emits notification.sent once per order event (triggered by order.confirmed/order.cancelled)",
   request,
   response,
+  kv: [NOTIFICATIONS_BUCKET],
+  emits: ["notification.sent"],
   endpoint: false,
   trigger: { events: NOTIFY_ON, maxDeliveries: 5, backoffMs: [200, 1000, 5000] },
   handler() {

@@ -35,6 +35,8 @@ export default defineFunction<PaymentInput, PaymentReply>({
   description: "Charges an order once (simulated provider: pm_card_visa succeeds, pm_card_chargeDeclined is declined with 402)",
   request,
   response,
+  kv: [PAYMENTS_BUCKET],
+  emits: ["payment.succeeded", "payment.failed"],
   sharedSchemas: [common],
   limits: { timeoutMs: 5000 },
   async handler(input, ctx) {
