@@ -1,0 +1,118 @@
+/**
+ * `nfn auth init`: loads the function definitions, computes each role's permissions and writes the
+ * nats-server configuration and one .env file per role (keys kept across runs unless rotated).
+ */
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { FunctionDefinition } from "../../runtime/define-function.ts";
+import { findFunctionSources, loadFunctionModule } from "../../runtime/loader.ts";
+import { type KeyFile, type KeyOptions, type Role, loadOrCreateKeys, publicKeyOf } from "./keys.ts";
+import {
+  DEPLOYER_INBOX,
+  type Permissions,
+  type SubjectSettings,
+  WORKER_INBOX,
+  callerPermissions,
+  deployerPermissions,
+  gatewayPermissions,
+  workerPermissions,
+} from "./permissions.ts";
+import { APP_ACCOUNT, type ConfigUser, FUNCTIONS_ACCOUNT, renderServerConfig } from "./server-config.ts";
+
+/** Default output directory. */
+export const DEFAULT_AUTH_DIR = ".nfn/auth";
+
+/** Inbox prefix per role: each identity may subscribe only to its own replies. */
+export const INBOX_PREFIX: Record<Role, string> = {
+  worker: WORKER_INBOX,
+  deployer: DEPLOYER_INBOX,
+  gateway: "_INBOX.gateway",
+  client: "_INBOX.client",
+};
+
+/** Options of `authInit`. */
+export interface AuthInitOptions extends KeyOptions {
+  /** Where to write (created 0700). */
+  dir: string;
+  /** The functions directory (`<dir>/<name>/index.ts`). */
+  functionsDir: string;
+  settings: SubjectSettings;
+}
+
+/** What `authInit` wrote. */
+export interface AuthInitResult {
+  dir: string;
+  files: string[];
+  functions: FunctionDefinition[];
+  keysCreated: boolean;
+  roles: Record<Role, { account: string; publicKey: string; permissions: Permissions }>;
+  trustedSigners: string[];
+}
+
+/** Loads every function of `functionsDir`, by name. */
+export async function loadFunctions(functionsDir: string): Promise<FunctionDefinition[]> {
+  const defs: FunctionDefinition[] = [];
+  for (const file of findFunctionSources(functionsDir).values()) defs.push(await loadFunctionModule(file));
+  if (defs.length === 0) throw new Error(`no functions in ${functionsDir}: add <name>/index.ts exporting defineFunction({...}), or pass --functions`);
+  return defs;
+}
+
+/** Computes every role's account and permissions for `defs`. */
+export function computeRoles(defs: FunctionDefinition[], keys: KeyFile, settings: SubjectSettings): AuthInitResult["roles"] {
+  const role = (r: Role, account: string, permissions: Permissions) => ({ account, publicKey: publicKeyOf(keys.users[r]), permissions });
+  return {
+    worker: role("worker", FUNCTIONS_ACCOUNT, workerPermissions(defs, settings)),
+    deployer: role("deployer", FUNCTIONS_ACCOUNT, deployerPermissions()),
+    gateway: role("gateway", APP_ACCOUNT, gatewayPermissions(defs, INBOX_PREFIX.gateway, settings)),
+    client: role("client", APP_ACCOUNT, callerPermissions(defs, INBOX_PREFIX.client, settings)),
+  };
+}
+
+/** Writes `<dir>/nats-server.conf`, `<dir>/<role>.env` and `<dir>/keys.json`. */
+export async function authInit(options: AuthInitOptions): Promise<AuthInitResult> {
+  const dir = resolve(options.dir);
+  const defs = await loadFunctions(options.functionsDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const keyFile = join(dir, "keys.json");
+  const { keys, created } = loadOrCreateKeys(keyFile, options);
+  const roles = computeRoles(defs, keys, options.settings);
+  const users = (account: string): ConfigUser[] =>
+    (Object.entries(roles) as [Role, (typeof roles)[Role]][])
+      .filter(([, r]) => r.account === account)
+      .map(([name, r]) => ({ role: name, publicKey: r.publicKey, permissions: r.permissions }));
+  const files: string[] = [];
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    chmodSync(path, 0o600); // an existing file keeps its old mode otherwise
+    files.push(path);
+  };
+  write("keys.json", `${JSON.stringify(keys, null, 2)}\n`);
+  write(
+    "nats-server.conf",
+    renderServerConfig({ defs, settings: options.settings, functionUsers: users(FUNCTIONS_ACCOUNT), appUsers: users(APP_ACCOUNT) }),
+  );
+  for (const role of Object.keys(roles) as Role[]) write(`${role}.env`, envFile(role, keys));
+  return { dir, files, functions: defs, keysCreated: created, roles, trustedSigners: keys.trustedSigners };
+}
+
+const ROLE_USE: Record<Role, string> = {
+  worker: "nfn serve / nfn worker: hosts the functions (account FUNCTIONS)",
+  deployer: "nfn deploy / rollback / undeploy / releases / status: writes the release registry (account FUNCTIONS)",
+  gateway: "nfn gateway: calls public functions, reads the EVENTS feed (account APP)",
+  client: "nfn invoke / ls / info / stats / ping and other callers: public functions only (account APP)",
+};
+
+/** The .env text of `role`: its NATS identity, its inbox prefix, and the release signing variables it needs. */
+export function envFile(role: Role, keys: KeyFile): string {
+  const lines = [
+    `# ${ROLE_USE[role]}`,
+    "# Generated by `nfn auth init`; secret: keep it 0600. Use: set -a; . ./" + `${role}.env; set +a`,
+    `NATS_NKEY_SEED=${keys.users[role]}`,
+    `NATS_INBOX_PREFIX=${INBOX_PREFIX[role]}`,
+  ];
+  if (role === "worker") lines.push(`NFN_TRUSTED_SIGNERS=${keys.trustedSigners.join(",")}`);
+  if (role === "deployer") lines.push(`NFN_SIGNING_KEY=${keys.signing}`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,68 @@
+/** The generated identities: one nkey user per role and the release signing key, kept across runs. */
+import { existsSync, readFileSync } from "node:fs";
+import { createUser, fromSeed } from "@nats-io/nkeys";
+
+/** The roles `nfn auth init` makes an identity for. */
+export const ROLES = ["worker", "deployer", "gateway", "client"] as const;
+/** One of ROLES. */
+export type Role = (typeof ROLES)[number];
+
+/** What `<dir>/keys.json` holds (mode 0600): seeds only; public keys are derived. */
+export interface KeyFile {
+  /** nkey user seed (`SU...`) per role. */
+  users: Record<Role, string>;
+  /** The release signing key in use (nkey user seed). */
+  signing: string;
+  /** Public keys (`U...`) workers accept releases from: the current signer, and earlier ones until retired. */
+  trustedSigners: string[];
+}
+
+/** Options of `loadOrCreateKeys`. */
+export interface KeyOptions {
+  /** New seeds for every role and a new signing key; the old signer stays trusted until retired. */
+  rotate?: boolean;
+  /** Trust only the current signing key from now on. */
+  retireOldSigners?: boolean;
+}
+
+/** The public key (`U...`) of an nkey user seed. */
+export function publicKeyOf(seed: string): string {
+  return fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+}
+
+function newSeed(): string {
+  return new TextDecoder().decode(createUser().getSeed());
+}
+
+/** Reads `file` when it exists (keeping its keys unless told to rotate), filling in what is missing. */
+export function loadOrCreateKeys(file: string, options: KeyOptions = {}): { keys: KeyFile; created: boolean } {
+  const previous = existsSync(file) ? parseKeyFile(readFileSync(file, "utf8"), file) : undefined;
+  const users = {} as Record<Role, string>;
+  for (const role of ROLES) users[role] = !options.rotate && previous?.users[role] ? previous.users[role] : newSeed();
+  const signing = !options.rotate && previous?.signing ? previous.signing : newSeed();
+  const current = publicKeyOf(signing);
+  const earlier = options.retireOldSigners ? [] : (previous?.trustedSigners ?? []);
+  const trustedSigners = [...new Set([...earlier, current])];
+  return { keys: { users, signing, trustedSigners }, created: previous === undefined };
+}
+
+function parseKeyFile(text: string, file: string): KeyFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON: restore it from a backup, or delete it and run nfn auth init --rotate`);
+  }
+  const o = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const usersIn = (typeof o.users === "object" && o.users !== null ? o.users : {}) as Record<string, unknown>;
+  const users = {} as Record<Role, string>;
+  for (const role of ROLES) {
+    const seed = usersIn[role];
+    if (typeof seed === "string" && seed.startsWith("SU")) users[role] = seed;
+  }
+  const signing = typeof o.signing === "string" && o.signing.startsWith("SU") ? o.signing : "";
+  const trustedSigners = Array.isArray(o.trustedSigners)
+    ? o.trustedSigners.filter((k): k is string => typeof k === "string" && /^U[A-Z2-7]{55}$/.test(k))
+    : [];
+  return { users, signing, trustedSigners };
+}
