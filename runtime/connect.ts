@@ -61,7 +61,8 @@ function nkeySeedSource(config: RuntimeConfig): (() => Uint8Array) | undefined {
   if (!nkeySeed && !nkeyFile) return undefined;
   const read = (): string => (nkeySeed ?? readFileSync(nkeyFile as string, "utf8")).trim();
   const where = nkeySeed ? "NATS_NKEY_SEED" : `the nkey file ${nkeyFile}`;
-  if (!read().startsWith("SU")) throw new Error(`${where} does not hold an nkey user seed (SU...): run \`nfn auth init\` and use the role's .env file`);
+  if (!read().startsWith("SU"))
+    throw new Error(`${where} does not hold an nkey user seed (SU...): run \`nfn auth init\` and use the role's .env file`);
   return () => new TextEncoder().encode(read());
 }
 
@@ -81,10 +82,13 @@ export interface RetryOptions {
 export async function connectWithRetry(config: RuntimeConfig, { log, signal, maxDelayMs = 5000 }: RetryOptions): Promise<NatsConnection> {
   const options = connectionOptions(config);
   if (!hasCredentials(config) && !onlyLoopback(config.servers)) {
-    log.warn("connecting to NATS without credentials on a network address: anyone who reaches the server can call, answer and deploy functions", {
-      servers: config.servers.join(","),
-      fix: "run `nfn auth init` and start this process with the role's .env file (NATS_NKEY_SEED)",
-    });
+    log.warn(
+      "connecting to NATS without credentials on a network address: anyone who reaches the server can call, answer and deploy functions",
+      {
+        servers: config.servers.join(","),
+        fix: "run `nfn auth init` and start this process with the role's .env file (NATS_NKEY_SEED)",
+      },
+    );
   }
   for (let attempt = 1; ; attempt++) {
     try {
@@ -134,4 +138,11 @@ function watchStatus(nc: NatsConnection, log: Logger): void {
       else if (s.type === "error") log.error("NATS connection error", { error: s.error });
     }
   })().catch(() => {});
+}
+
+/** The inbox prefix `nc` was opened with (NATS_INBOX_PREFIX), for code that makes its own inboxes. */
+export function inboxPrefixOf(nc: NatsConnection): string | undefined {
+  // The implementation keeps its options; the public interface does not show them.
+  const options = (nc as unknown as { options?: ConnectionOptions }).options;
+  return typeof options?.inboxPrefix === "string" && options.inboxPrefix !== "" ? options.inboxPrefix : undefined;
 }

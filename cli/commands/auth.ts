@@ -14,6 +14,7 @@ import { verbAction } from "../lib/program.ts";
 export interface AuthInitVerbOptions {
   dir: string;
   functions: string;
+  store?: string;
   rotate?: boolean;
   retireOldSigners?: boolean;
   json?: boolean;
@@ -29,6 +30,7 @@ export async function runAuthInit(opts: AuthInitVerbOptions, io: CliIo): Promise
   const result = await authInit({
     dir: opts.dir,
     functionsDir: opts.functions,
+    storeDir: opts.store,
     rotate: opts.rotate,
     retireOldSigners: opts.retireOldSigners,
     settings: settingsFrom(io),
@@ -43,8 +45,8 @@ export async function runAuthInit(opts: AuthInitVerbOptions, io: CliIo): Promise
   io.stdout.write(
     `${result.keysCreated ? "generated new identities" : opts.rotate ? "rotated every identity and the signing key" : "kept the existing identities"}; permissions computed for ${result.functions.length} functions: ${names}\n` +
       `wrote ${result.files.map(shown).join(", ")} (secret: mode 0600)\n\n` +
-      `start the server:   nats-server -c ${dir}/nats-server.conf -a HOST -p PORT -sd STORE\n` +
-      `   (running already: nats-server --signal reload to apply new permissions)\n` +
+      `start the server:   nats-server -c ${dir}/nats-server.conf -a HOST -p PORT${opts.store ? "" : " -sd STORE"}\n` +
+      `   (running already: ${opts.store ? "nats-server --signal reload" : "restart it (or use --store, then nats-server --signal reload)"} to apply new permissions)\n` +
       `functions:          set -a; . ${dir}/worker.env; set +a; NATS_URL=nats://HOST:PORT npx nfn worker   (or nfn serve)\n` +
       `deploy:             set -a; . ${dir}/deployer.env; set +a; NATS_URL=nats://HOST:PORT npx nfn deploy\n` +
       `gateway:            set -a; . ${dir}/gateway.env; set +a; NATS_URL=nats://HOST:PORT npx nfn gateway\n` +
@@ -66,7 +68,9 @@ export async function runAuthShow(fn: string, opts: AuthShowVerbOptions, io: Cli
   if (!def) throw usageError(`no function ${fn.slice(0, 64)} in ${opts.functions}: available are ${defs.map((d) => d.name).join(", ")}`);
   const permissions = functionPermissions(def, settingsFrom(io));
   if (opts.json) {
-    io.stdout.write(json({ name: def.name, visibility: def.visibility, exported: def.visibility === "public" && def.endpoint !== false, ...permissions }));
+    io.stdout.write(
+      json({ name: def.name, visibility: def.visibility, exported: def.visibility === "public" && def.endpoint !== false, ...permissions }),
+    );
     return EXIT.OK;
   }
   const list = (items: string[]) => items.map((s) => `  ${s}\n`).join("");
@@ -85,6 +89,7 @@ export function register(program: Command): void {
     .description("write <dir>/nats-server.conf and worker/gateway/deployer/client .env files (keys kept unless --rotate)")
     .option("--dir <path>", "where to write", DEFAULT_AUTH_DIR)
     .option("--functions <path>", "the functions directory", "functions")
+    .option("--store <dir>", "JetStream store to write into the config (lets `nats-server --signal reload` apply new permissions)")
     .option("--rotate", "new keys for every role and a new release signing key (the old signer stays trusted)")
     .option("--retire-old-signers", "trust only the current release signing key")
     .option("--json", "print the roles and their permissions as JSON")

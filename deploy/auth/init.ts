@@ -36,6 +36,10 @@ export interface AuthInitOptions extends KeyOptions {
   dir: string;
   /** The functions directory (`<dir>/<name>/index.ts`). */
   functionsDir: string;
+  /** Definitions to use instead of loading `functionsDir` (tests, tools). */
+  defs?: FunctionDefinition[];
+  /** JetStream store written into the config, so `nats-server --signal reload` can apply new permissions. */
+  storeDir?: string;
   settings: SubjectSettings;
 }
 
@@ -53,7 +57,8 @@ export interface AuthInitResult {
 export async function loadFunctions(functionsDir: string): Promise<FunctionDefinition[]> {
   const defs: FunctionDefinition[] = [];
   for (const file of findFunctionSources(functionsDir).values()) defs.push(await loadFunctionModule(file));
-  if (defs.length === 0) throw new Error(`no functions in ${functionsDir}: add <name>/index.ts exporting defineFunction({...}), or pass --functions`);
+  if (defs.length === 0)
+    throw new Error(`no functions in ${functionsDir}: add <name>/index.ts exporting defineFunction({...}), or pass --functions`);
   return defs;
 }
 
@@ -71,7 +76,7 @@ export function computeRoles(defs: FunctionDefinition[], keys: KeyFile, settings
 /** Writes `<dir>/nats-server.conf`, `<dir>/<role>.env` and `<dir>/keys.json`. */
 export async function authInit(options: AuthInitOptions): Promise<AuthInitResult> {
   const dir = resolve(options.dir);
-  const defs = await loadFunctions(options.functionsDir);
+  const defs = options.defs ?? (await loadFunctions(options.functionsDir));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const keyFile = join(dir, "keys.json");
@@ -91,7 +96,13 @@ export async function authInit(options: AuthInitOptions): Promise<AuthInitResult
   write("keys.json", `${JSON.stringify(keys, null, 2)}\n`);
   write(
     "nats-server.conf",
-    renderServerConfig({ defs, settings: options.settings, functionUsers: users(FUNCTIONS_ACCOUNT), appUsers: users(APP_ACCOUNT) }),
+    renderServerConfig({
+      defs,
+      settings: options.settings,
+      functionUsers: users(FUNCTIONS_ACCOUNT),
+      appUsers: users(APP_ACCOUNT),
+      storeDir: options.storeDir && resolve(options.storeDir),
+    }),
   );
   for (const role of Object.keys(roles) as Role[]) write(`${role}.env`, envFile(role, keys));
   return { dir, files, functions: defs, keysCreated: created, roles, trustedSigners: keys.trustedSigners };

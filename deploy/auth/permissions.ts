@@ -17,7 +17,6 @@ import {
   streamCreateSubjects,
   streamInfoSubject,
   streamOwnSubjects,
-  streamReadSubjects,
 } from "./jetstream-subjects.ts";
 
 /** Allowed subjects of one identity (a subscribe entry may carry a queue group: `"fn.x q"`). */
@@ -77,6 +76,13 @@ export function workerPermissions(defs: FunctionDefinition[], settings: SubjectS
   return merge([...defs.map((d) => functionPermissions(d, settings)), { publish: registry, subscribe: [] }]);
 }
 
+/**
+ * The JetStream API subjects of the event feed arrive in the callers' account under this prefix: an
+ * account without JetStream answers `$JS.API.>` itself ("not enabled"), so the callers' account maps
+ * the few feed subjects onto the imported ones instead of importing them under their own names.
+ */
+export const IMPORTED_JS_API = "$JS.FN.API";
+
 /** Inbox prefix of the deployer. */
 export const DEPLOYER_INBOX = "_INBOX.deployer";
 
@@ -103,11 +109,21 @@ export function publicFunctions(defs: FunctionDefinition[]): FunctionDefinition[
 
 /** The EVENTS reads the gateway's live feed makes (an ordered consumer), imported into the callers' account. */
 export function eventFeedSubjects(): string[] {
-  return streamReadSubjects(EVENTS_STREAM).filter((s) => !s.startsWith("$JS.FC.") && !s.includes(".DIRECT.") && !s.includes(".MSG.GET."));
+  return [
+    streamInfoSubject(EVENTS_STREAM),
+    `$JS.API.CONSUMER.CREATE.${EVENTS_STREAM}.*`,
+    `$JS.API.CONSUMER.INFO.${EVENTS_STREAM}.*`,
+    `$JS.API.CONSUMER.DELETE.${EVENTS_STREAM}.*`,
+    `$JS.API.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.*`,
+  ];
 }
 
 /** A caller (CLI user, service): public functions and `$SRV` discovery, replies on its own inbox only. */
-export function callerPermissions(defs: FunctionDefinition[], inboxPrefix: string, settings: SubjectSettings = DEFAULT_SUBJECTS): Permissions {
+export function callerPermissions(
+  defs: FunctionDefinition[],
+  inboxPrefix: string,
+  settings: SubjectSettings = DEFAULT_SUBJECTS,
+): Permissions {
   return normalize({
     publish: [...publicFunctions(defs).map((d) => endpointSubject(settings, d.name)), "$SRV.PING", "$SRV.INFO", "$SRV.STATS", "$SRV.*.*"],
     subscribe: [`${inboxPrefix}.>`],
@@ -115,9 +131,16 @@ export function callerPermissions(defs: FunctionDefinition[], inboxPrefix: strin
 }
 
 /** The gateway: a caller that also reads the EVENTS feed for the dashboard. */
-export function gatewayPermissions(defs: FunctionDefinition[], inboxPrefix: string, settings: SubjectSettings = DEFAULT_SUBJECTS): Permissions {
+export function gatewayPermissions(
+  defs: FunctionDefinition[],
+  inboxPrefix: string,
+  settings: SubjectSettings = DEFAULT_SUBJECTS,
+): Permissions {
   const caller = callerPermissions(defs, inboxPrefix, settings);
-  return normalize({ publish: [...caller.publish, ...eventFeedSubjects()], subscribe: caller.subscribe });
+  // The server checks a publish after the account's mappings, so the imported names are allowed too.
+  const feed = eventFeedSubjects();
+  const imported = feed.map((s) => `${IMPORTED_JS_API}.${s.slice("$JS.API.".length)}`);
+  return normalize({ publish: [...caller.publish, ...feed, ...imported], subscribe: caller.subscribe });
 }
 
 function merge(list: Permissions[]): Permissions {
