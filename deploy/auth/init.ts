@@ -17,7 +17,7 @@ import {
   gatewayPermissions,
   workerPermissions,
 } from "./permissions.ts";
-import { APP_ACCOUNT, type ConfigUser, FUNCTIONS_ACCOUNT, renderServerConfig } from "./server-config.ts";
+import { ACCOUNTS_FILE, APP_ACCOUNT, type ConfigUser, FUNCTIONS_ACCOUNT, renderServerConfig } from "./server-config.ts";
 
 /** Default output directory. */
 export const DEFAULT_AUTH_DIR = ".nfn/auth";
@@ -73,7 +73,7 @@ export function computeRoles(defs: FunctionDefinition[], keys: KeyFile, settings
   };
 }
 
-/** Writes `<dir>/nats-server.conf`, `<dir>/<role>.env` and `<dir>/keys.json`. */
+/** Writes `<dir>/nats-server.conf`, `<dir>/accounts.conf`, `<dir>/<role>.env` and `<dir>/keys.json`. */
 export async function authInit(options: AuthInitOptions): Promise<AuthInitResult> {
   const dir = resolve(options.dir);
   const defs = options.defs ?? (await loadFunctions(options.functionsDir));
@@ -94,16 +94,15 @@ export async function authInit(options: AuthInitOptions): Promise<AuthInitResult
     files.push(path);
   };
   write("keys.json", `${JSON.stringify(keys, null, 2)}\n`);
-  write(
-    "nats-server.conf",
-    renderServerConfig({
-      defs,
-      settings: options.settings,
-      functionUsers: users(FUNCTIONS_ACCOUNT),
-      appUsers: users(APP_ACCOUNT),
-      storeDir: options.storeDir && resolve(options.storeDir),
-    }),
-  );
+  const rendered = renderServerConfig({
+    defs,
+    settings: options.settings,
+    functionUsers: users(FUNCTIONS_ACCOUNT),
+    appUsers: users(APP_ACCOUNT),
+    storeDir: options.storeDir && resolve(options.storeDir),
+  });
+  write(ACCOUNTS_FILE, rendered.accounts);
+  write("nats-server.conf", rendered.server);
   for (const role of Object.keys(roles) as Role[]) write(`${role}.env`, envFile(role, keys));
   return { dir, files, functions: defs, keysCreated: created, roles, trustedSigners: keys.trustedSigners };
 }
