@@ -97,6 +97,7 @@ export function deployerPermissions(): Permissions {
       "$SRV.INFO",
       "$SRV.STATS",
       "$SRV.*.*",
+      "$SRV.*.*.*",
     ],
     subscribe: [`${DEPLOYER_INBOX}.>`],
   });
@@ -125,7 +126,7 @@ export function callerPermissions(
   settings: SubjectSettings = DEFAULT_SUBJECTS,
 ): Permissions {
   return normalize({
-    publish: [...publicFunctions(defs).map((d) => endpointSubject(settings, d.name)), "$SRV.PING", "$SRV.INFO", "$SRV.STATS", "$SRV.*.*"],
+    publish: [...publicFunctions(defs).map((d) => endpointSubject(settings, d.name)), "$SRV.PING", "$SRV.INFO", "$SRV.STATS", "$SRV.*.*", "$SRV.*.*.*"],
     subscribe: [`${inboxPrefix}.>`],
   });
 }

@@ -3,6 +3,7 @@
  * `nfn auth init` wrote: the functions, the gateway and a worker run under their own identities.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -49,6 +50,7 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
   let customer: string;
   let admin: string;
   let bundleDir: string;
+  let serverLog: string;
 
   // Message counts of the streams an attacker would want to purge, read with the functions' identity.
   const counts = async () => {
@@ -68,7 +70,8 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
     process.env.AUTH_JWT_SECRET = TEST_JWT_SECRET;
     const dir = tempDir(hooks, "nfn-trust-");
     auth = await generateAuth(hooks, [...marketplaceFunctions, echoAt("1.0.0")]);
-    server = await natsServer(hooks, { args: ["-c", auth.conf] });
+    serverLog = join(dir, "nats-server.log");
+    server = await natsServer(hooks, { args: ["-c", auth.conf, "-l", serverLog] });
     const workerEnv = auth.env.worker;
     host = await startHost(marketplaceFunctions, { config: roleConfig(workerEnv, server.url), log: createLogger({}, "silent") });
     hooks.after(() => host.stop(2000));
@@ -198,5 +201,17 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
       "deploy_echo served",
     );
     assert.deepEqual(reply, { text: "hi", version: "1.0.0" });
+  });
+
+  it("never denies the honest identities (functions, worker, gateway) anything they needed", () => {
+    const denied = readFileSync(serverLog, "utf8")
+      .split("\n")
+      .filter((l) => /Violation/.test(l))
+      .filter((l) => l.includes(auth.roles.worker.publicKey) || l.includes(auth.roles.gateway.publicKey));
+    // The gateway's one expected refusal: the internal function it was asked for above.
+    assert.deepEqual(
+      denied.filter((l) => !l.includes('"fn.reserve_stock"')),
+      [],
+    );
   });
 });
