@@ -126,7 +126,14 @@ export function callerPermissions(
   settings: SubjectSettings = DEFAULT_SUBJECTS,
 ): Permissions {
   return normalize({
-    publish: [...publicFunctions(defs).map((d) => endpointSubject(settings, d.name)), "$SRV.PING", "$SRV.INFO", "$SRV.STATS", "$SRV.*.*", "$SRV.*.*.*"],
+    publish: [
+      ...publicFunctions(defs).map((d) => endpointSubject(settings, d.name)),
+      "$SRV.PING",
+      "$SRV.INFO",
+      "$SRV.STATS",
+      "$SRV.*.*",
+      "$SRV.*.*.*",
+    ],
     subscribe: [`${inboxPrefix}.>`],
   });
 }
