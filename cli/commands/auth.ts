@@ -17,6 +17,7 @@ export interface AuthInitVerbOptions {
   store?: string;
   rotate?: boolean;
   retireOldSigners?: boolean;
+  caller?: string[];
   json?: boolean;
 }
 
@@ -33,10 +34,13 @@ export async function runAuthInit(opts: AuthInitVerbOptions, io: CliIo): Promise
     storeDir: opts.store,
     rotate: opts.rotate,
     retireOldSigners: opts.retireOldSigners,
+    callers: opts.caller,
     settings: settingsFrom(io),
   });
   if (opts.json) {
-    io.stdout.write(json({ dir: result.dir, files: result.files, roles: result.roles, trustedSigners: result.trustedSigners }));
+    io.stdout.write(
+      json({ dir: result.dir, files: result.files, roles: result.roles, callers: result.callers, trustedSigners: result.trustedSigners }),
+    );
     return EXIT.OK;
   }
   const shown = (path: string) => (relative(io.cwd, path).startsWith("..") ? path : relative(io.cwd, path) || ".");
@@ -92,6 +96,7 @@ export function register(program: Command): void {
     .option("--store <dir>", "JetStream store to write into the config (lets `nats-server --signal reload` apply new permissions)")
     .option("--rotate", "new keys for every role and a new release signing key (the old signer stays trusted)")
     .option("--retire-old-signers", "trust only the current release signing key")
+    .option("--caller <name...>", "also an identity of its own for this caller (caller-<name>.env, own inbox); kept on later runs")
     .option("--json", "print the roles and their permissions as JSON")
     .addHelpText(
       "after",

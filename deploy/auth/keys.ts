@@ -15,7 +15,12 @@ export interface KeyFile {
   signing: string;
   /** Public keys (`U...`) workers accept releases from: the current signer, and earlier ones until retired. */
   trustedSigners: string[];
+  /** Callers with an identity of their own (`caller-<name>.env`), by name: seed. */
+  callers: Record<string, string>;
 }
+
+/** A caller's name: it becomes part of a file name and of a subject. */
+export const CALLER_NAME = /^[a-z0-9_-]{1,32}$/;
 
 /** Options of `loadOrCreateKeys`. */
 export interface KeyOptions {
@@ -23,6 +28,8 @@ export interface KeyOptions {
   rotate?: boolean;
   /** Trust only the current signing key from now on. */
   retireOldSigners?: boolean;
+  /** Callers to give an identity of their own (kept with the earlier ones). */
+  callers?: string[];
 }
 
 /** The public key (`U...`) of an nkey user seed. */
@@ -43,7 +50,12 @@ export function loadOrCreateKeys(file: string, options: KeyOptions = {}): { keys
   const current = publicKeyOf(signing);
   const earlier = options.retireOldSigners ? [] : (previous?.trustedSigners ?? []);
   const trustedSigners = [...new Set([...earlier, current])];
-  return { keys: { users, signing, trustedSigners }, created: previous === undefined };
+  const callers: Record<string, string> = {};
+  for (const name of [...Object.keys(previous?.callers ?? {}), ...(options.callers ?? [])].sort()) {
+    if (!CALLER_NAME.test(name)) throw new Error(`caller name "${name.slice(0, 64)}" must be 1-32 of a-z, 0-9, "_" and "-"`);
+    callers[name] = !options.rotate && previous?.callers[name] ? previous.callers[name] : (callers[name] ?? newSeed());
+  }
+  return { keys: { users, signing, trustedSigners, callers }, created: previous === undefined };
 }
 
 function parseKeyFile(text: string, file: string): KeyFile {
@@ -64,5 +76,10 @@ function parseKeyFile(text: string, file: string): KeyFile {
   const trustedSigners = Array.isArray(o.trustedSigners)
     ? o.trustedSigners.filter((k): k is string => typeof k === "string" && /^U[A-Z2-7]{55}$/.test(k))
     : [];
-  return { users, signing, trustedSigners };
+  const callersIn = (typeof o.callers === "object" && o.callers !== null ? o.callers : {}) as Record<string, unknown>;
+  const callers: Record<string, string> = {};
+  for (const [name, seed] of Object.entries(callersIn)) {
+    if (CALLER_NAME.test(name) && typeof seed === "string" && seed.startsWith("SU")) callers[name] = seed;
+  }
+  return { users, signing, trustedSigners, callers };
 }

@@ -68,7 +68,7 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
   before(async () => {
     process.env.AUTH_JWT_SECRET = TEST_JWT_SECRET;
     const dir = tempDir(hooks, "nfn-trust-");
-    auth = await generateAuth(hooks, [...marketplaceFunctions, echoAt("1.0.0")]);
+    auth = await generateAuth(hooks, [...marketplaceFunctions, echoAt("1.0.0")], undefined, ["alice", "bob"]);
     server = await natsServer(hooks, { args: ["-c", auth.conf] });
     server.process.stderr?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
     const workerEnv = auth.env.worker;
@@ -143,6 +143,15 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
     assert.match((await subscriptionRefusal(client, ">")) ?? "stayed open", /Permissions Violation/);
     // ...while its own inbox works
     assert.equal((await call(client, "check_inventory", { items: [{ sku: "OIL-1L", quantity: 1 }] })).available, true);
+  });
+
+  it("gives named callers identities of their own that cannot read each other's replies", async () => {
+    const alice = await roleClient(hooks, auth.callerEnv.alice ?? {}, server.url);
+    const bob = await roleClient(hooks, auth.callerEnv.bob ?? {}, server.url);
+    assert.equal((await call(alice, "check_inventory", { items: [{ sku: "OIL-1L", quantity: 1 }] })).available, true);
+    assert.match((await subscriptionRefusal(bob, "_INBOX.caller_alice.>")) ?? "stayed open", /Permissions Violation/);
+    assert.match((await subscriptionRefusal(bob, "_INBOX.client.>")) ?? "stayed open", /Permissions Violation/);
+    assert.match((await subscriptionRefusal(client, "_INBOX.caller_bob.>")) ?? "stayed open", /Permissions Violation/);
   });
 
   it("refuses a client that tries to answer verify_token or register a rogue create_order", async () => {

@@ -109,6 +109,25 @@ describe("auth init files and keys", () => {
     assert.ok(!first.roles.worker.permissions.publish.includes("$KV.shipments.>"));
   });
 
+  it("gives a named caller its own identity and inbox, kept when run again without naming it", async () => {
+    const dir = temp();
+    const first = await authInit({
+      dir,
+      functionsDir: "functions",
+      defs: marketplaceFunctions,
+      settings: DEFAULT_SUBJECTS,
+      callers: ["alice"],
+    });
+    assert.deepEqual(first.callers.alice?.permissions.subscribe, ["_INBOX.caller_alice.>"]);
+    assert.match(readFileSync(join(dir, "caller-alice.env"), "utf8"), /NATS_INBOX_PREFIX=_INBOX\.caller_alice/);
+    const again = await init(dir, marketplaceFunctions);
+    assert.equal(again.callers.alice?.publicKey, first.callers.alice?.publicKey);
+    await assert.rejects(
+      authInit({ dir, functionsDir: "functions", defs: marketplaceFunctions, settings: DEFAULT_SUBJECTS, callers: ["../x"] }),
+      /caller name/,
+    );
+  });
+
   it("rotates every key on --rotate, trusting the old signer until it is retired", async () => {
     const dir = temp();
     const first = await init(dir, marketplaceFunctions);
