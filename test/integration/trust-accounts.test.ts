@@ -69,6 +69,9 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
     process.env.AUTH_JWT_SECRET = TEST_JWT_SECRET;
     const dir = tempDir(hooks, "nfn-trust-");
     auth = await generateAuth(hooks, [...marketplaceFunctions, echoAt("1.0.0")], undefined, ["alice", "bob"]);
+    // The deployer signs with the key auth init wrote; the worker trusts its public key (both read these by default).
+    process.env.NFN_SIGNING_KEY = auth.env.deployer.NFN_SIGNING_KEY;
+    process.env.NFN_TRUSTED_SIGNERS = auth.env.worker.NFN_TRUSTED_SIGNERS;
     server = await natsServer(hooks, { args: ["-c", auth.conf] });
     server.process.stderr?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
     const workerEnv = auth.env.worker;
