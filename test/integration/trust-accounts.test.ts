@@ -151,7 +151,25 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
   it("gives named callers identities of their own that cannot read each other's replies", async () => {
     const alice = await roleClient(hooks, auth.callerEnv.alice ?? {}, server.url);
     const bob = await roleClient(hooks, auth.callerEnv.bob ?? {}, server.url);
+    // Bob listens on everything he may: his own inboxes. Alice's and the gateway's replies never arrive there.
+    const seen: string[] = [];
+    const bobInboxes = bob.subscribe("_INBOX.caller_bob.>", {
+      callback: (_err, m) => {
+        seen.push(m.subject);
+      },
+    });
+    await bob.flush();
     assert.equal((await call(alice, "check_inventory", { items: [{ sku: "OIL-1L", quantity: 1 }] })).available, true);
+    assert.equal((await call(client, "check_inventory", { items: [{ sku: "OIL-1L", quantity: 1 }] })).available, true);
+    const viaGateway = await fetch(`${gateway.url}/fn/check_inventory`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: json({ items: [{ sku: "OIL-1L", quantity: 1 }] }),
+    });
+    assert.equal(viaGateway.status, 200);
+    await bob.flush();
+    bobInboxes.unsubscribe();
+    assert.deepEqual(seen, []);
     assert.match((await subscriptionRefusal(bob, "_INBOX.caller_alice.>")) ?? "stayed open", /Permissions Violation/);
     assert.match((await subscriptionRefusal(bob, "_INBOX.client.>")) ?? "stayed open", /Permissions Violation/);
     assert.match((await subscriptionRefusal(client, "_INBOX.caller_bob.>")) ?? "stayed open", /Permissions Violation/);
