@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { defineFunction } from "../../runtime/define-function.ts";
 import type { FunctionDefinition } from "../../runtime/define-function.ts";
-import { hasCredentials, onlyLoopback } from "../../runtime/connect.ts";
+import { connectWithRetry, hasCredentials, onlyLoopback } from "../../runtime/connect.ts";
+import { createLogger } from "../../runtime/logger.ts";
+import { createUser } from "@nats-io/nkeys";
 import { configFromEnv } from "../../runtime/config.ts";
 import { authInit } from "../../deploy/auth/init.ts";
 import { DEFAULT_SUBJECTS, callerPermissions, deployerPermissions, functionPermissions } from "../../deploy/auth/permissions.ts";
@@ -154,5 +156,23 @@ describe("connection credentials", () => {
     assert.equal(onlyLoopback(["nats://127.0.0.1:4222", "localhost:4223", "nats://[::1]:4222"]), true);
     assert.equal(onlyLoopback(["nats://127.0.0.1:4222", "nats://10.0.0.5:4222"]), false);
     assert.equal(onlyLoopback(["tls://nats.example.com:4222"]), false);
+  });
+
+  it("warns at start when a process connects to a network address without credentials", async () => {
+    const lines: string[] = [];
+    const log = createLogger({}, "warn", (line) => lines.push(line));
+    // 192.0.2.1 is TEST-NET-1: never reachable, so the attempt is aborted right after the warning.
+    const config = { ...configFromEnv({ NATS_URL: "nats://192.0.2.1:4222" }) };
+    await assert.rejects(connectWithRetry(config, { log, signal: AbortSignal.timeout(300) }));
+    assert.ok(
+      lines.some((l) => l.includes("without credentials on a network address")),
+      lines.join("\n"),
+    );
+    const quiet: string[] = [];
+    const withSeed = { ...config, nkeySeed: new TextDecoder().decode(createUser().getSeed()) };
+    await assert.rejects(
+      connectWithRetry(withSeed, { log: createLogger({}, "warn", (l) => quiet.push(l)), signal: AbortSignal.timeout(300) }),
+    );
+    assert.ok(!quiet.some((l) => l.includes("without credentials")));
   });
 });
