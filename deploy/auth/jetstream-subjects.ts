@@ -35,7 +35,7 @@ export function streamCreateSubjects(stream: string): string[] {
   return [`${API}.STREAM.CREATE.${stream}`];
 }
 
-/** Owning a stream: read, create, update, purge and delete single messages (not the stream itself). */
+/** Owning a stream: read, create, update, purge, delete single messages (not the stream itself), run durable consumers. */
 export function streamOwnSubjects(stream: string): string[] {
   return [
     ...streamReadSubjects(stream),
@@ -43,6 +43,8 @@ export function streamOwnSubjects(stream: string): string[] {
     `${API}.STREAM.UPDATE.${stream}`,
     `${API}.STREAM.PURGE.${stream}`,
     `${API}.STREAM.MSG.DELETE.${stream}`,
+    // durable consumers of its own (a sweeper on a bucket's stream), as older clients create them
+    `${API}.CONSUMER.DURABLE.CREATE.${stream}.*`,
     `$JS.ACK.${stream}.>`,
   ];
 }
