@@ -18,7 +18,23 @@ export interface AuthInitVerbOptions {
   rotate?: boolean;
   retireOldSigners?: boolean;
   caller?: string[];
+  workerGroup?: string[];
   json?: boolean;
+}
+
+/** `stock=reserve_stock,release_stock` → { stock: ["reserve_stock", "release_stock"] }. */
+export function parseWorkerGroups(specs: string[] | undefined): Record<string, string[]> | undefined {
+  if (!specs) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const spec of specs) {
+    const [name, list] = spec.split("=", 2);
+    if (!name || !list) throw usageError(`--worker-group takes name=fn1,fn2 (got "${spec.slice(0, 64)}")`);
+    out[name] = list
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+  return out;
 }
 
 function settingsFrom(io: Pick<CliIo, "env">): SubjectSettings {
@@ -35,11 +51,19 @@ export async function runAuthInit(opts: AuthInitVerbOptions, io: CliIo): Promise
     rotate: opts.rotate,
     retireOldSigners: opts.retireOldSigners,
     callers: opts.caller,
+    workerGroups: parseWorkerGroups(opts.workerGroup),
     settings: settingsFrom(io),
   });
   if (opts.json) {
     io.stdout.write(
-      json({ dir: result.dir, files: result.files, roles: result.roles, callers: result.callers, trustedSigners: result.trustedSigners }),
+      json({
+        dir: result.dir,
+        files: result.files,
+        roles: result.roles,
+        callers: result.callers,
+        workerGroups: result.workerGroups,
+        trustedSigners: result.trustedSigners,
+      }),
     );
     return EXIT.OK;
   }
@@ -96,6 +120,10 @@ export function register(program: Command): void {
     .option("--store <dir>", "JetStream store to write into the config (lets `nats-server --signal reload` apply new permissions)")
     .option("--rotate", "new keys for every role and a new release signing key (the old signer stays trusted)")
     .option("--retire-old-signers", "trust only the current release signing key")
+    .option(
+      "--worker-group <name=fns...>",
+      "also a worker identity that may serve only these functions (worker-<name>.env); kept on later runs",
+    )
     .option("--caller <name...>", "also an identity of its own for this caller (caller-<name>.env, own inbox); kept on later runs")
     .option("--json", "print the roles and their permissions as JSON")
     .addHelpText(

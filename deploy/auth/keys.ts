@@ -17,6 +17,8 @@ export interface KeyFile {
   trustedSigners: string[];
   /** Callers with an identity of their own (`caller-<name>.env`), by name: seed. */
   callers: Record<string, string>;
+  /** Workers allowed only some functions (`worker-<name>.env`), by name. */
+  workerGroups: Record<string, { seed: string; functions: string[] }>;
 }
 
 /** A caller's name: it becomes part of a file name and of a subject. */
@@ -30,6 +32,8 @@ export interface KeyOptions {
   retireOldSigners?: boolean;
   /** Callers to give an identity of their own (kept with the earlier ones). */
   callers?: string[];
+  /** Worker groups to create or change: name → the functions its identity may serve (earlier groups are kept). */
+  workerGroups?: Record<string, string[]>;
 }
 
 /** The public key (`U...`) of an nkey user seed. */
@@ -55,7 +59,15 @@ export function loadOrCreateKeys(file: string, options: KeyOptions = {}): { keys
     if (!CALLER_NAME.test(name)) throw new Error(`caller name "${name.slice(0, 64)}" must be 1-32 of a-z, 0-9, "_" and "-"`);
     callers[name] = !options.rotate && previous?.callers[name] ? previous.callers[name] : (callers[name] ?? newSeed());
   }
-  return { keys: { users, signing, trustedSigners, callers }, created: previous === undefined };
+  const workerGroups: KeyFile["workerGroups"] = {};
+  const groupNames = [...new Set([...Object.keys(previous?.workerGroups ?? {}), ...Object.keys(options.workerGroups ?? {})])].sort();
+  for (const name of groupNames) {
+    if (!CALLER_NAME.test(name)) throw new Error(`worker group name "${name.slice(0, 64)}" must be 1-32 of a-z, 0-9, "_" and "-"`);
+    const earlier = previous?.workerGroups[name];
+    const functions = options.workerGroups?.[name] ?? earlier?.functions ?? [];
+    workerGroups[name] = { seed: !options.rotate && earlier ? earlier.seed : newSeed(), functions: [...new Set(functions)].sort() };
+  }
+  return { keys: { users, signing, trustedSigners, callers, workerGroups }, created: previous === undefined };
 }
 
 function parseKeyFile(text: string, file: string): KeyFile {
@@ -81,5 +93,12 @@ function parseKeyFile(text: string, file: string): KeyFile {
   for (const [name, seed] of Object.entries(callersIn)) {
     if (CALLER_NAME.test(name) && typeof seed === "string" && seed.startsWith("SU")) callers[name] = seed;
   }
-  return { users, signing, trustedSigners, callers };
+  const groupsIn = (typeof o.workerGroups === "object" && o.workerGroups !== null ? o.workerGroups : {}) as Record<string, unknown>;
+  const workerGroups: KeyFile["workerGroups"] = {};
+  for (const [name, group] of Object.entries(groupsIn)) {
+    const g = (typeof group === "object" && group !== null ? group : {}) as Record<string, unknown>;
+    const functions = Array.isArray(g.functions) ? g.functions.filter((f): f is string => typeof f === "string") : [];
+    if (CALLER_NAME.test(name) && typeof g.seed === "string" && g.seed.startsWith("SU")) workerGroups[name] = { seed: g.seed, functions };
+  }
+  return { users, signing, trustedSigners, callers, workerGroups };
 }

@@ -48,10 +48,14 @@ function srvSubjects(fn: string): string[] {
 }
 
 /** What one function needs: its endpoint and $SRV, its calls, buckets, streams, events and consumers. */
-export function functionPermissions(def: FunctionDefinition, settings: SubjectSettings = DEFAULT_SUBJECTS): Permissions {
+export function functionPermissions(
+  def: FunctionDefinition,
+  settings: SubjectSettings = DEFAULT_SUBJECTS,
+  inboxPrefix = WORKER_INBOX,
+): Permissions {
   // Every host makes sure EVENTS exists before it serves.
   const publish: string[] = [JS_ACCOUNT_INFO, streamInfoSubject(EVENTS_STREAM), ...streamCreateSubjects(EVENTS_STREAM)];
-  const subscribe: string[] = [`${WORKER_INBOX}.>`];
+  const subscribe: string[] = [`${inboxPrefix}.>`];
   if (def.endpoint !== false) {
     subscribe.push(`${endpointSubject(settings, def.name)} ${settings.queue}`, ...srvSubjects(def.name));
     // Replies: to a caller's inbox, or to the reply subject an account import made (`_R_.`); nothing else.
@@ -71,9 +75,13 @@ export function functionPermissions(def: FunctionDefinition, settings: SubjectSe
 }
 
 /** The worker identity: every function it may host, and read access to the release registry. */
-export function workerPermissions(defs: FunctionDefinition[], settings: SubjectSettings = DEFAULT_SUBJECTS): Permissions {
+export function workerPermissions(
+  defs: FunctionDefinition[],
+  settings: SubjectSettings = DEFAULT_SUBJECTS,
+  inboxPrefix = WORKER_INBOX,
+): Permissions {
   const registry = [...kvReadSubjects(RELEASES_BUCKET), ...objectReadSubjects(BUNDLES_BUCKET)];
-  return merge([...defs.map((d) => functionPermissions(d, settings)), { publish: registry, subscribe: [] }]);
+  return merge([...defs.map((d) => functionPermissions(d, settings, inboxPrefix)), { publish: registry, subscribe: [] }]);
 }
 
 /**

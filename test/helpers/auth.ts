@@ -19,6 +19,8 @@ export interface GeneratedAuth extends AuthInitResult {
   env: Record<Role, Record<string, string>>;
   /** The .env of each named caller. */
   callerEnv: Record<string, Record<string, string>>;
+  /** The .env of each worker group. */
+  groupEnv: Record<string, Record<string, string>>;
 }
 
 /** Parses a .env file as `set -a; . file` would (KEY=value lines, comments skipped). */
@@ -32,15 +34,23 @@ export function parseEnvFile(text: string): Record<string, string> {
 }
 
 /** Runs auth init for `defs` into a temp dir removed after the test. */
-export async function generateAuth(t: AfterHook, defs: FunctionDefinition[], dir?: string, callers: string[] = []): Promise<GeneratedAuth> {
+export async function generateAuth(
+  t: AfterHook,
+  defs: FunctionDefinition[],
+  dir?: string,
+  callers: string[] = [],
+  workerGroups: Record<string, string[]> = {},
+): Promise<GeneratedAuth> {
   const out = dir ?? mkdtempSync(join(tmpdir(), "nfn-auth-"));
   if (!dir) t.after(() => rmSync(out, { recursive: true, force: true }));
-  const result = await authInit({ dir: out, functionsDir: "functions", defs, callers, settings: DEFAULT_SUBJECTS });
+  const result = await authInit({ dir: out, functionsDir: "functions", defs, callers, workerGroups, settings: DEFAULT_SUBJECTS });
   const env = {} as Record<Role, Record<string, string>>;
   for (const role of ROLES) env[role] = parseEnvFile(readFileSync(join(out, `${role}.env`), "utf8"));
   const callerEnv: Record<string, Record<string, string>> = {};
   for (const name of Object.keys(result.callers)) callerEnv[name] = parseEnvFile(readFileSync(join(out, `caller-${name}.env`), "utf8"));
-  return { ...result, conf: join(out, "nats-server.conf"), env, callerEnv };
+  const groupEnv: Record<string, Record<string, string>> = {};
+  for (const name of Object.keys(result.workerGroups)) groupEnv[name] = parseEnvFile(readFileSync(join(out, `worker-${name}.env`), "utf8"));
+  return { ...result, conf: join(out, "nats-server.conf"), env, callerEnv, groupEnv };
 }
 
 /** The runtime configuration a process started with `<role>.env` and NATS_URL gets. */

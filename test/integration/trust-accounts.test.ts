@@ -68,7 +68,9 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
   before(async () => {
     process.env.AUTH_JWT_SECRET = TEST_JWT_SECRET;
     const dir = tempDir(hooks, "nfn-trust-");
-    auth = await generateAuth(hooks, [...marketplaceFunctions, echoAt("1.0.0")], undefined, ["alice", "bob"]);
+    auth = await generateAuth(hooks, [...marketplaceFunctions, echoAt("1.0.0")], undefined, ["alice", "bob"], {
+      stock: ["check_inventory", "reserve_stock", "release_stock", "commit_stock"],
+    });
     // The deployer signs with the key auth init wrote; the worker trusts its public key (both read these by default).
     process.env.NFN_SIGNING_KEY = auth.env.deployer.NFN_SIGNING_KEY;
     process.env.NFN_TRUSTED_SIGNERS = auth.env.worker.NFN_TRUSTED_SIGNERS;
@@ -77,6 +79,13 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
     const workerEnv = auth.env.worker;
     host = await startHost(marketplaceFunctions, { config: roleConfig(workerEnv, server.url), log: createLogger({}, "silent") });
     hooks.after(() => host.stop(2000));
+    // A second host with the stock group's narrower identity shares the stock functions' queue groups.
+    const stockFunctions = marketplaceFunctions.filter((d) => auth.workerGroups.stock?.functions.includes(d.name));
+    const stockHost = await startHost(stockFunctions, {
+      config: roleConfig(auth.groupEnv.stock ?? {}, server.url),
+      log: createLogger({}, "silent"),
+    });
+    hooks.after(() => stockHost.stop(2000));
     worker = await startWorker({ config: { ...roleConfig(workerEnv, server.url), shutdownGraceMs: 2000 }, cacheDir: join(dir, "cache") });
     hooks.after(() => worker.stop());
     const gatewayNc = await roleClient(hooks, auth.env.gateway, server.url);
@@ -175,6 +184,19 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
     assert.match((await subscriptionRefusal(client, "_INBOX.caller_bob.>")) ?? "stayed open", /Permissions Violation/);
   });
 
+  it("keeps a worker group to its own functions: no payments, no orders, no other endpoints", async () => {
+    const stockWorker = await roleClient(hooks, { ...auth.groupEnv.stock, NATS_CLIENT_ID: "attacker-with-stock-key" }, server.url);
+    const before = await counts();
+    assert.match((await subscriptionRefusal(stockWorker, "fn.process_payment", "q")) ?? "stayed open", /Permissions Violation/);
+    assert.match((await subscriptionRefusal(stockWorker, "_INBOX.worker.>")) ?? "stayed open", /Permissions Violation/);
+    await assert.rejects(stockWorker.request("$KV.payments.p-1", "{}", { timeout: 2000 }), /Permissions Violation/);
+    await assert.rejects(stockWorker.request("$JS.API.STREAM.PURGE.KV_orders", "{}", { timeout: 2000 }), /Permissions Violation/);
+    await assert.rejects(stockWorker.request("fn.create_order", "{}", { timeout: 2000 }), /Permissions Violation/);
+    // what it may do (a listener that answers nothing, so it disturbs no real call)
+    assert.equal(await subscriptionRefusal(stockWorker, "$SRV.PING.reserve_stock", undefined, 300), undefined);
+    assert.deepEqual(await counts(), before);
+  });
+
   it("refuses a client that tries to answer verify_token or register a rogue create_order", async () => {
     assert.match((await subscriptionRefusal(client, "fn.verify_token", "q")) ?? "stayed open", /Permissions Violation/);
     assert.match((await subscriptionRefusal(client, "fn.create_order", "q")) ?? "stayed open", /Permissions Violation/);
@@ -238,7 +260,10 @@ describe("accounts and least-privilege identities from nfn auth init", () => {
     const denied = serverLog
       .split("\n")
       .filter((l) => /Violation/.test(l))
-      .filter((l) => l.includes(auth.roles.worker.publicKey) || l.includes(auth.roles.gateway.publicKey));
+      .filter((l) => !l.includes("attacker-with-stock-key"))
+      .filter((l) =>
+        [auth.roles.worker.publicKey, auth.roles.gateway.publicKey, auth.workerGroups.stock?.publicKey ?? "-"].some((k) => l.includes(k)),
+      );
     // The gateway's one expected refusal: the internal function it was asked for above.
     assert.deepEqual(
       denied.filter((l) => !l.includes('"fn.reserve_stock"')),

@@ -130,6 +130,34 @@ describe("auth init files and keys", () => {
     );
   });
 
+  it("gives a worker group only its functions' permissions, kept when run again", async () => {
+    const dir = temp();
+    const stock = ["check_inventory", "reserve_stock", "release_stock", "commit_stock"];
+    const first = await authInit({
+      dir,
+      functionsDir: "functions",
+      defs: marketplaceFunctions,
+      settings: DEFAULT_SUBJECTS,
+      workerGroups: { stock },
+    });
+    const p = first.workerGroups.stock?.permissions;
+    assert.ok(p);
+    assert.ok(p.subscribe.includes("fn.reserve_stock q"));
+    assert.ok(p.subscribe.includes("_INBOX.worker_stock.>"));
+    assert.ok(!p.subscribe.includes("fn.create_order q"));
+    assert.ok(!p.publish.some((s) => s.includes("payments") || s.includes("KV_orders")));
+    assert.match(
+      readFileSync(join(dir, "worker-stock.env"), "utf8"),
+      /nfn worker --only check_inventory,commit_stock,release_stock,reserve_stock/,
+    );
+    const again = await init(dir, marketplaceFunctions);
+    assert.equal(again.workerGroups.stock?.publicKey, first.workerGroups.stock?.publicKey);
+    await assert.rejects(
+      authInit({ dir, functionsDir: "functions", defs: marketplaceFunctions, settings: DEFAULT_SUBJECTS, workerGroups: { x: ["nope"] } }),
+      /worker group x names unknown functions nope/,
+    );
+  });
+
   it("rotates every key on --rotate, trusting the old signer until it is retired", async () => {
     const dir = temp();
     const first = await init(dir, marketplaceFunctions);
