@@ -2,6 +2,7 @@
 import type { FunctionLimits, FunctionSpec, Visibility } from "./types.ts";
 import { inlineSharedRefs } from "./schema.ts";
 import { resolveDurableOptions } from "./durable/options.ts";
+import { checkDeclarations, recordDeclarations } from "./declarations.ts";
 
 /** Limits a function gets when it does not set them. */
 export const DEFAULT_LIMITS: FunctionLimits = { maxPayload: 65_536, maxInFlight: 256, timeoutMs: 5_000 };
@@ -46,6 +47,8 @@ export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O
     throw new Error(`function ${spec.name}: visibility must be "public" or "internal"`);
   }
   if (spec.durable !== undefined && spec.durable !== false) resolveDurableOptions(spec.name, spec.durable);
+  checkDeclarations(spec);
+  recordDeclarations(spec);
   const shared = spec.sharedSchemas ?? [];
   return Object.freeze({
     ...spec,

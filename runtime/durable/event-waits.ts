@@ -14,6 +14,11 @@ import type { DurableRunner } from "./runner.ts";
 
 const PULL_EXPIRES_MS = 1_000;
 
+/** The durable consumer on EVENTS through which `fn` receives `eventType` for its waits. */
+export function waitConsumerName(fn: string, eventType: string): string {
+  return `${fn}__wait__${eventType.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}
+
 /** Starts the consumers; returns their stop. */
 export async function startEventWaits(
   def: FunctionDefinition,
@@ -27,7 +32,7 @@ export async function startEventWaits(
   let stopped = false;
   const loops: Promise<void>[] = [];
   for (const eventType of new Set(eventTypes)) {
-    const name = `${def.name}__wait__${eventType.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+    const name = waitConsumerName(def.name, eventType);
     await jsm.consumers.info(EVENTS_STREAM, name).catch(() =>
       jsm.consumers.add(EVENTS_STREAM, {
         durable_name: name,
