@@ -80,6 +80,7 @@ export async function startFunction(
     },
     stats,
     onRequest: dispatch,
+    log: env.log,
   });
   return {
     definition: def,

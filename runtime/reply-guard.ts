@@ -1,0 +1,50 @@
+/**
+ * The reply guard: the runtime answers a request only when its reply subject is an inbox. A
+ * requester chooses the reply subject freely, and the runtime's connection may publish where the
+ * requester may not (JetStream API, KV, `$SRV`), so a reply anywhere else would let anyone make a
+ * function purge a stream or write a key with the function's permissions.
+ */
+import type { Logger } from "./logger.ts";
+
+/** The inbox prefix every NATS client uses unless told otherwise. */
+export const DEFAULT_INBOX_PREFIX = "_INBOX.";
+/** Reply subjects the server writes for a service import (the requester's own subject is hidden behind it). */
+export const IMPORT_REPLY_PREFIX = "_R_.";
+/** Longest pause between two log lines about refused replies. */
+export const REFUSAL_LOG_INTERVAL_MS = 60_000;
+const MAX_LOGGED_SUBJECT = 64;
+
+/**
+ * True when `reply` is an inbox: `_INBOX.`, `<inboxPrefix>.` of the connection, or `_R_.` of an
+ * import. An empty or missing reply is not: a message nobody waits for must not run a handler either.
+ */
+export function isInboxReply(reply: string | undefined, inboxPrefix?: string): boolean {
+  if (!reply) return false;
+  if (reply.startsWith(DEFAULT_INBOX_PREFIX) || reply.startsWith(IMPORT_REPLY_PREFIX)) return true;
+  return inboxPrefix !== undefined && inboxPrefix !== "" && reply.startsWith(`${inboxPrefix}.`);
+}
+
+/** The `inboxPrefix` a connection was opened with (the client keeps its options), if any. */
+export function inboxPrefixOf(nc: unknown): string | undefined {
+  const options = (nc as { options?: { inboxPrefix?: unknown } } | null)?.options;
+  return typeof options?.inboxPrefix === "string" ? options.inboxPrefix : undefined;
+}
+
+// One process-wide clock for the log line: a flood on many functions still logs once a minute.
+let lastLoggedAt = Number.NEGATIVE_INFINITY;
+let unlogged = 0;
+
+/** Logs a refused reply at most once per minute, with how many were refused without a line. */
+export function logRefusedReply(log: Logger, fn: string, subject: string, reply: string | undefined, now = Date.now()): void {
+  unlogged++;
+  if (now - lastLoggedAt < REFUSAL_LOG_INTERVAL_MS) return;
+  lastLoggedAt = now;
+  const shown = reply === undefined || reply === "" ? "(none)" : reply.slice(0, MAX_LOGGED_SUBJECT);
+  log.warn("request dropped: its reply subject is not an inbox (no handler ran, nothing replied)", {
+    fn,
+    subject: subject.slice(0, MAX_LOGGED_SUBJECT),
+    reply: shown,
+    droppedSinceLastLine: unlogged,
+  });
+  unlogged = 0;
+}
