@@ -100,7 +100,7 @@ function guardedConnection(nc: NatsConnection, inboxPrefix: string | undefined, 
         refuse(msg);
         return;
       }
-      callback(err, msg);
+      void callback(err, msg);
     };
     return nc.subscribe(subject, { ...opts, callback: guarded });
   };
