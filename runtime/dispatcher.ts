@@ -1,7 +1,7 @@
 /**
- * The per-request pipeline: size → in-flight limit → JSON → request schema → deadline → auth →
- * handler → response schema → exactly one reply → stats. Requests whose reply subject is not an
- * inbox never get here: the reply guard in front of the subscription (micro-adapter.ts) drops them.
+ * The per-request pipeline: reply guard → size → in-flight limit → JSON → request schema → deadline → auth →
+ * handler → response schema → exactly one reply → stats. Before all of it, the reply guard: a request
+ * whose reply subject is not an inbox is dropped unanswered, whatever subscription brought it.
  */
 import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import type { FunctionDefinition } from "./define-function.ts";
@@ -16,6 +16,7 @@ import { compileValidator } from "./validation.ts";
 import { Cancellation, RequestContext } from "./context.ts";
 import { verifyCaller } from "./auth.ts";
 import { opsHooks } from "./ops/hooks.ts";
+import { inboxPrefixOf, replyGuard } from "./reply-guard.ts";
 
 /** What the dispatcher needs from its host. */
 export interface DispatchEnvironment {
@@ -32,6 +33,7 @@ export function createDispatcher(def: FunctionDefinition, env: DispatchEnvironme
   const log = env.log.child({ fn: def.name, version: def.version });
   const { maxPayload, maxInFlight, timeoutMs } = def.limits;
   const shed = overloadReply(def.name, maxInFlight);
+  const acceptsReply = replyGuard({ fn: def.name, version: def.version, stats, log }, inboxPrefixOf(env.nc));
 
   // At the limit, the cheapest possible refusal: no parse, no validation, no promise, no Error.
   const refuseOverload = (msg: Msg): void => {
@@ -88,6 +90,7 @@ export function createDispatcher(def: FunctionDefinition, env: DispatchEnvironme
   };
   // The size check is a length comparison, so it still comes first: an oversized body gets 413, never 429.
   return (msg) => {
+    if (!acceptsReply(msg)) return;
     if (stats.inFlight >= maxInFlight && msg.data.length <= maxPayload) refuseOverload(msg);
     else void handle(msg);
   };

@@ -7,15 +7,15 @@
  * does not count `respondError` replies as errors. The dispatcher measures the whole asynchronous
  * request in nanoseconds instead, and the library's own counting is turned off here.
  *
- * Why the guard sits here: the library answers `$SRV.PING|INFO|STATS` itself, from callbacks it
- * hands to `nc.subscribe`. The library gets a connection whose `subscribe` wraps each callback, so a
- * message whose reply subject is not an inbox reaches neither the library nor the dispatcher.
+ * Why a reply guard sits here too: the library answers `$SRV.PING|INFO|STATS` itself, from callbacks
+ * it hands to `nc.subscribe`. The library gets a connection whose `subscribe` wraps the callback of
+ * every `$SRV` subscription, so such a request whose reply subject is not an inbox never reaches it.
+ * (The endpoint's own requests are guarded by the dispatcher, whatever subscription brings them.)
  */
 import type { NatsConnection, Msg, MsgCallback, SubscriptionOptions, Subscription } from "@nats-io/nats-core";
 import { Svcm, type Service } from "@nats-io/services";
 import type { Logger } from "./logger.ts";
-import { opsHooks } from "./ops/hooks.ts";
-import { inboxPrefixOf, isInboxReply, logRefusedReply } from "./reply-guard.ts";
+import { inboxPrefixOf, replyGuard } from "./reply-guard.ts";
 import type { EndpointStats } from "./stats.ts";
 
 /** What one function registers. */
@@ -31,7 +31,7 @@ export interface MicroEndpointSpec {
   stats: EndpointStats;
   /** Called once per request message whose reply subject is an inbox; must never throw. */
   onRequest: (msg: Msg) => void;
-  /** Where dropped requests (reply subject not an inbox) are reported, at most once a minute. */
+  /** Where dropped `$SRV` requests (reply subject not an inbox) are reported, at most once a minute. */
   log: Logger;
 }
 
@@ -51,12 +51,8 @@ interface LibraryEndpointRecord {
 
 /** Registers `spec` as its own micro service with one endpoint. */
 export async function registerEndpoint(nc: NatsConnection, spec: MicroEndpointSpec): Promise<MicroEndpoint> {
-  const refuse = (msg: Msg) => {
-    spec.stats.refuseReply();
-    opsHooks.onRejectedReply?.(spec.name, spec.version);
-    logRefusedReply(spec.log, spec.name, msg.subject, msg.reply);
-  };
-  const service: Service = await new Svcm(guardedConnection(nc, inboxPrefixOf(nc), refuse)).add({
+  const acceptsReply = replyGuard({ fn: spec.name, version: spec.version, stats: spec.stats, log: spec.log }, inboxPrefixOf(nc));
+  const service: Service = await new Svcm(guardedConnection(nc, acceptsReply)).add({
     name: spec.name,
     version: spec.version,
     description: spec.description,
@@ -88,19 +84,16 @@ export async function registerEndpoint(nc: NatsConnection, spec: MicroEndpointSp
 }
 
 /**
- * `nc` as the library sees it: the same connection, except that every callback subscription drops
- * messages whose reply subject is not an inbox (and reports them) before the callback runs.
+ * `nc` as the library sees it: the same connection, except that every `$SRV` subscription drops
+ * messages whose reply subject is not an inbox (`acceptsReply` counts them) before the library sees them.
  */
-function guardedConnection(nc: NatsConnection, inboxPrefix: string | undefined, refuse: (msg: Msg) => void): NatsConnection {
+function guardedConnection(nc: NatsConnection, acceptsReply: (msg: Msg) => boolean): NatsConnection {
   const subscribe = (subject: string, opts?: SubscriptionOptions): Subscription => {
+    if (!subject.startsWith("$SRV.")) return nc.subscribe(subject, opts);
     const callback = opts?.callback;
-    if (!callback) throw new Error("micro-adapter: @nats-io/services subscribed without a callback; the reply guard needs one");
+    if (!callback) throw new Error("micro-adapter: @nats-io/services subscribed to $SRV without a callback; the reply guard needs one");
     const guarded: MsgCallback<Msg> = (err, msg) => {
-      if (!err && !isInboxReply(msg.reply, inboxPrefix)) {
-        refuse(msg);
-        return;
-      }
-      void callback(err, msg);
+      if (err || acceptsReply(msg)) void callback(err, msg);
     };
     return nc.subscribe(subject, { ...opts, callback: guarded });
   };

@@ -4,7 +4,9 @@
  * requester may not (JetStream API, KV, `$SRV`), so a reply anywhere else would let anyone make a
  * function purge a stream or write a key with the function's permissions.
  */
+import type { Msg } from "@nats-io/nats-core";
 import type { Logger } from "./logger.ts";
+import { opsHooks } from "./ops/hooks.ts";
 
 /** The inbox prefix every NATS client uses unless told otherwise. */
 export const DEFAULT_INBOX_PREFIX = "_INBOX.";
@@ -47,4 +49,26 @@ export function logRefusedReply(log: Logger, fn: string, subject: string, reply:
     droppedSinceLastLine: unlogged,
   });
   unlogged = 0;
+}
+
+/** Where a guard reports what it dropped: the endpoint's STATS counter and the log. */
+export interface ReplyGuardTarget {
+  fn: string;
+  version: string;
+  stats: { refuseReply(): void };
+  log: Logger;
+}
+
+/**
+ * The guard of one function: true when `msg` may be answered; otherwise counts it (STATS
+ * `rejected_reply_subject`, the metrics hook), logs at most once a minute and returns false.
+ */
+export function replyGuard(target: ReplyGuardTarget, inboxPrefix: string | undefined): (msg: Msg) => boolean {
+  return (msg) => {
+    if (isInboxReply(msg.reply, inboxPrefix)) return true;
+    target.stats.refuseReply();
+    opsHooks.onRejectedReply?.(target.fn, target.version);
+    logRefusedReply(target.log, target.fn, msg.subject, msg.reply);
+    return false;
+  };
 }

@@ -15,7 +15,8 @@ import { defineFunction } from "../../runtime/define-function.ts";
 import { type Host, startHost } from "../../runtime/host.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { isInboxReply, logRefusedReply } from "../../runtime/reply-guard.ts";
-import type { EndpointStatsJson } from "../../runtime/stats.ts";
+import { EndpointStats, type EndpointStatsJson } from "../../runtime/stats.ts";
+import { createDispatcher } from "../../runtime/dispatcher.ts";
 import { Cleanup, eventually, natsClient, natsServer } from "../helpers/nats.ts";
 
 let handled = 0;
@@ -104,6 +105,25 @@ describe("replies go only to inboxes (no NATS auth)", () => {
     const stats = [];
     for await (const s of await client.stats("ledger", serviceId)) stats.push(s);
     assert.equal(stats[0]?.endpoints?.[0]?.num_requests, 1);
+    assert.equal(await messagesIn("KV_orders"), 5);
+  });
+
+  it("guards any subscription that feeds the dispatcher, not only the micro service endpoint", async () => {
+    const stats = new EndpointStats("ledger", "alt.ledger", "q");
+    const dispatch = createDispatcher(
+      ledger,
+      { nc: host.nc, state: host.state, subjectFor: (fn) => `fn.${fn}`, log: createLogger({}, "silent") },
+      stats,
+    );
+    const sub = host.nc.subscribe("alt.ledger", { callback: (_err, msg) => dispatch(msg) });
+    cleanup.after(() => sub.unsubscribe());
+    await host.nc.flush();
+    const before = handled;
+    nc.publish("alt.ledger", JSON.stringify({ note: "attack" }), { reply: "$JS.API.STREAM.PURGE.KV_orders" });
+    const reply = await nc.request("alt.ledger", JSON.stringify({ note: "alt" }), { timeout: 3000 });
+    assert.deepEqual(reply.json(), { ok: true });
+    assert.equal(handled, before + 1);
+    assert.equal(stats.toJSON().data.rejected_reply_subject, 1);
     assert.equal(await messagesIn("KV_orders"), 5);
   });
 
