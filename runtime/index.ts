@@ -3,7 +3,7 @@
  * Functions import only from here.
  */
 export { defineFunction, isFunctionDefinition, DEFAULT_LIMITS, type FunctionDefinition } from "./define-function.ts";
-export { FunctionError, isFunctionError, ERROR_CODES, type ErrorCode, type ErrorType, type ErrorBody } from "./errors.ts";
+export { FunctionError, isFunctionError, ERROR_CODES, clipInput, type ErrorCode, type ErrorType, type ErrorBody } from "./errors.ts";
 export type {
   Context,
   FunctionSpec,
@@ -23,3 +23,4 @@ export { startHost, runFunctions, type Host, type HostOptions } from "./host.ts"
 export { kvKey, idFromKvKey } from "./kv-key.ts";
 export { verifyJwt, MAX_TOKEN_LENGTH, CLOCK_TOLERANCE_SEC, type VerifiedToken } from "./auth/verify-jwt.ts";
 export { authKeys, checkAuthConfig, hasAnyKey, MIN_SECRET_BYTES, NO_KEY_MESSAGE, type AuthKeys } from "./auth/keys.ts";
+export { kvRetention, retentionFromEnv, type RetentionLimits } from "./retention.ts";

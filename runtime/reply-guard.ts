@@ -5,6 +5,7 @@
  * function purge a stream or write a key with the function's permissions.
  */
 import type { Msg } from "@nats-io/nats-core";
+import { clipInput } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { opsHooks } from "./ops/hooks.ts";
 
@@ -14,7 +15,6 @@ export const DEFAULT_INBOX_PREFIX = "_INBOX.";
 export const IMPORT_REPLY_PREFIX = "_R_.";
 /** Longest pause between two log lines about refused replies. */
 export const REFUSAL_LOG_INTERVAL_MS = 60_000;
-const MAX_LOGGED_SUBJECT = 64;
 
 /**
  * True when `reply` is an inbox: `_INBOX.`, `<inboxPrefix>.` of the connection, or `_R_.` of an
@@ -41,10 +41,10 @@ export function logRefusedReply(log: Logger, fn: string, subject: string, reply:
   unlogged++;
   if (now - lastLoggedAt < REFUSAL_LOG_INTERVAL_MS) return;
   lastLoggedAt = now;
-  const shown = reply === undefined || reply === "" ? "(none)" : reply.slice(0, MAX_LOGGED_SUBJECT);
+  const shown = reply === undefined || reply === "" ? "(none)" : clipInput(reply);
   log.warn("request dropped: its reply subject is not an inbox (no handler ran, nothing replied)", {
     fn,
-    subject: subject.slice(0, MAX_LOGGED_SUBJECT),
+    subject: clipInput(subject),
     reply: shown,
     droppedSinceLastLine: unlogged,
   });

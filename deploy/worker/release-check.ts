@@ -1,5 +1,6 @@
 /** What a worker checks about a release before it fetches, writes or imports a single byte of it. */
 import { FUNCTION_NAME_PATTERN } from "../../runtime/define-function.ts";
+import { clipInput } from "../../runtime/errors.ts";
 import type { Release } from "../registry/release.ts";
 import { parseTrustedSigners, signatureProblem } from "../registry/signing.ts";
 
@@ -29,7 +30,7 @@ export function trustedSigners(explicit: string[] | undefined, env: NodeJS.Proce
 export function checkRelease(key: string, release: Release, trusted: ReadonlySet<string>): void {
   // Names reach file paths and subjects: only the function-name pattern, and only the key it is stored under.
   if (release.name !== key || !FUNCTION_NAME_PATTERN.test(release.name)) {
-    throw new ReleaseRefusedError("bad_name", `release under key ${key.slice(0, 64)} is named ${release.name.slice(0, 64)}: refused`);
+    throw new ReleaseRefusedError("bad_name", `release under key ${clipInput(key)} is named ${clipInput(release.name)}: refused`);
   }
   if (trusted.size === 0) {
     throw new ReleaseRefusedError("untrusted_signer", "NFN_TRUSTED_SIGNERS is not set, so this worker runs no release");
@@ -38,6 +39,6 @@ export function checkRelease(key: string, release: Release, trusted: ReadonlySet
   if (problem) {
     const reason: RefusalReason =
       !release.signature || !release.signer ? "unsigned" : trusted.has(release.signer) ? "bad_signature" : "untrusted_signer";
-    throw new ReleaseRefusedError(reason, `release ${release.name}@${release.version.slice(0, 64)} refused: ${problem}`);
+    throw new ReleaseRefusedError(reason, `release ${release.name}@${clipInput(release.version)} refused: ${problem}`);
   }
 }

@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type RuntimeConfig, configFromEnv } from "../../runtime/config.ts";
+import { clipInput } from "../../runtime/errors.ts";
 import { type Host, startHost } from "../../runtime/host.ts";
 import { type Logger, createLogger } from "../../runtime/logger.ts";
 import { type Registry, openRegistry } from "../registry/registry.ts";
@@ -129,8 +130,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
         );
       }
       log.error(refusedForGood ? "release refused; the running version keeps serving" : "could not load release; will retry", {
-        fn: name.slice(0, 64),
-        version: release.version.slice(0, 64),
+        fn: clipInput(name),
+        version: clipInput(release.version),
         running: current?.version ?? null,
         error: err,
       });
