@@ -5,6 +5,7 @@ import { parseTrustedSigners } from "../../deploy/registry/signing.ts";
 import { parseNameList } from "../../deploy/worker/filter.ts";
 import { startWorker } from "../../deploy/worker/worker.ts";
 import { type GlobalOptions, resolveConnection } from "../lib/connection.ts";
+import { CliError } from "../lib/errors.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import type { CliIo } from "../lib/io.ts";
 import { verbAction } from "../lib/program.ts";
@@ -20,13 +21,19 @@ export interface WorkerVerbOptions extends GlobalOptions {
 /** Runs a worker until SIGINT/SIGTERM, then drains every function. */
 export async function runWorker(opts: WorkerVerbOptions, io: CliIo, until: Promise<unknown> = waitForSignal()): Promise<number> {
   const { config } = resolveConnection(opts, io);
+  let trustedSigners: string[];
+  try {
+    trustedSigners = parseTrustedSigners(io.env.NFN_TRUSTED_SIGNERS);
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, err instanceof Error ? err.message : String(err));
+  }
   const abort = new AbortController();
   void until.then(() => abort.abort(new Error("stopped before NATS was reachable")));
   const worker = await startWorker({
     config: { ...config, clientName: io.env.NATS_CLIENT_ID ?? `nfn-worker-${process.pid}` },
     selection: { only: parseNameList(opts.only), except: parseNameList(opts.except) },
     cacheDir: opts.cacheDir ? resolve(io.cwd, opts.cacheDir) : io.env.NFN_CACHE_DIR ? resolve(io.cwd, io.env.NFN_CACHE_DIR) : undefined,
-    trustedSigners: parseTrustedSigners(io.env.NFN_TRUSTED_SIGNERS),
+    trustedSigners,
     signal: abort.signal,
   });
   await until;
