@@ -106,6 +106,14 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
     try {
       // Name and signature before a byte is fetched; sha256 and size before a byte is written or imported.
       checkRelease(name, release, trusted);
+      // The signed size bounds what is read: an object of any other size is not fetched at all.
+      const stored = await registry.bundles.info(release.object);
+      if (stored && !stored.deleted && stored.size !== release.sizeBytes) {
+        throw new ReleaseRefusedError(
+          "bytes_mismatch",
+          `bundle ${release.object} is ${stored.size} bytes; the signed release says ${release.sizeBytes}`,
+        );
+      }
       const bytes = await registry.getBundle(release);
       if (!bytes) throw new Error(`bundle ${release.object} is missing from the object store; redeploy ${name}`);
       const def = await loadVerifiedBundle(bytes, release, cacheDir);
