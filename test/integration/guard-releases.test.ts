@@ -118,6 +118,16 @@ describe("signed releases", () => {
       "deploy_echo",
       { ...evilRelease(), ...v2identity, ...signRelease(v2identity, trusted), deployedAt: "t5" },
     ]);
+    // Tampered in place: the same size as the signed bundle, one byte changed.
+    const flipped = Buffer.from(v2bytes);
+    flipped[flipped.length - 1] = flipped[flipped.length - 1] === 0x20 ? 0x0a : 0x20;
+    const sameSize = { ...v2identity, object: "deploy_echo/tampered-in-place" };
+    await registry.putBundle(sameSize.object, flipped);
+    attacks.push([
+      "tampered, same size",
+      "deploy_echo",
+      { ...evilRelease(), ...sameSize, ...signRelease(sameSize, trusted), deployedAt: "t5b" },
+    ]);
     // Renamed: even validly signed by the trusted key, a name that is not its key or not a function name is refused.
     const dotted = { ...base, name: "../x", object: "../x/evil" };
     await registry.putBundle("../x/evil", evil.bytes).catch(() => undefined);
@@ -143,7 +153,15 @@ describe("signed releases", () => {
     for (const [, key, release] of attacks) await record(key, release);
     await eventually(() => worker.refusedCount() >= attacks.length, 15_000, `${attacks.length} refusals (got ${worker.refusedCount()})`);
     const reasons = [...worker.refused().values()].join("\n");
-    for (const pattern of [/not signed/, /does not verify/, /malformed/, /not in NFN_TRUSTED_SIGNERS/, /release says/, /named \.\.\/x/]) {
+    for (const pattern of [
+      /not signed/,
+      /does not verify/,
+      /malformed/,
+      /not in NFN_TRUSTED_SIGNERS/,
+      /the signed release says/,
+      /sha256 [0-9a-f]{12}, release says/,
+      /named \.\.\/x/,
+    ]) {
       assert.match(reasons, pattern);
     }
     // Stay on v1 a moment longer under load, then stop the load.
