@@ -4,6 +4,9 @@
  * ADR-32 discovery work as before.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -180,5 +183,48 @@ describe("isInboxReply and the refusal log", () => {
     assert.equal(lines.length, 2);
     assert.equal(lines[1]?.droppedSinceLastLine, 3);
     assert.equal(String(lines[1]?.reply).length, 64);
+  });
+});
+
+describe("replies across a service import (the server's _R_. reply subjects)", () => {
+  const cleanup = new Cleanup();
+  after(() => cleanup.run());
+
+  it("answers a caller in another account through the import, and the caller cannot pick the reply subject", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nfn-guard-import-"));
+    cleanup.after(() => rmSync(dir, { recursive: true, force: true }));
+    const conf = join(dir, "accounts.conf");
+    writeFileSync(
+      conf,
+      [
+        "accounts {",
+        '  FN: { jetstream: enabled, users: [{ user: fn, password: fn }], exports: [{ service: "fn.ledger" }] }',
+        '  APP: { users: [{ user: app, password: app }], imports: [{ service: { account: FN, subject: "fn.ledger" } }] }',
+        "}",
+      ].join("\n"),
+    );
+    const server = await natsServer(cleanup, { args: ["-c", conf] });
+    const fnConn = await connect({ servers: server.url, user: "fn", pass: "fn" });
+    cleanup.after(() => fnConn.close());
+    const app = await connect({ servers: server.url, user: "app", pass: "app" });
+    cleanup.after(() => app.close());
+    const h = await startHost([], { nc: fnConn, config: configFromEnv({ NATS_URL: server.url }), log: createLogger({}, "silent") });
+    cleanup.after(() => h.stop(500));
+    const seen: string[] = [];
+    const spy = defineFunction({ ...ledgerSpec(), name: "ledger", handler: () => ({ ok: true as const }) });
+    const running = await h.add(spy);
+    // What reply subject the function sees for a caller in APP: the server's rewritten one.
+    const tap = fnConn.subscribe("fn.ledger", { callback: (_e, m) => void seen.push(m.reply ?? "") });
+    cleanup.after(() => tap.unsubscribe());
+    await fnConn.flush();
+    const reply = await app.request("fn.ledger", JSON.stringify({ note: "via import" }), { timeout: 3000 });
+    assert.deepEqual(reply.json(), { ok: true });
+    assert.match(seen[0] ?? "", /^_R_\./);
+    // A caller in APP that names a subject as its reply still reaches the function only through `_R_.`.
+    app.publish("fn.ledger", JSON.stringify({ note: "x" }), { reply: "$JS.API.STREAM.PURGE.KV_orders" });
+    await app.flush();
+    await eventually(() => seen.length === 2, 3000, "the second request seen");
+    assert.match(seen[1] ?? "", /^_R_\./);
+    assert.equal(running.stats?.toJSON().data.rejected_reply_subject, 0);
   });
 });
