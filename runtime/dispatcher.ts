@@ -1,7 +1,7 @@
 /**
- * The per-request pipeline: reply guard → size → in-flight limit → JSON → request schema → deadline → auth →
- * handler → response schema → exactly one reply → stats. Before all of it, the reply guard: a request
- * whose reply subject is not an inbox is dropped unanswered, whatever subscription brought it.
+ * The per-request pipeline: reply guard → size → in-flight limit → JSON → request schema → deadline →
+ * auth → handler → response schema → exactly one reply → stats. The reply guard drops, unanswered, a
+ * request whose reply subject is not an inbox, whatever subscription brought it.
  */
 import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import type { FunctionDefinition } from "./define-function.ts";

@@ -1,7 +1,7 @@
 /**
  * The one place that talks to @nats-io/services. It registers a function as an ADR-32 micro
  * service, puts the runtime's exact EndpointStats behind `$SRV.STATS`, and puts the reply guard in
- * front of every subscription the library makes.
+ * front of the library's own `$SRV` subscriptions.
  *
  * Why the swap: the library times only the synchronous part of a handler, in milliseconds, and
  * does not count `respondError` replies as errors. The dispatcher measures the whole asynchronous
@@ -29,7 +29,7 @@ export interface MicroEndpointSpec {
   endpointMetadata: Record<string, string>;
   /** Counters that `$SRV.STATS` reports; the dispatcher records into them. */
   stats: EndpointStats;
-  /** Called once per request message whose reply subject is an inbox; must never throw. */
+  /** Called once per request message (the dispatcher, which guards the reply subject); must never throw. */
   onRequest: (msg: Msg) => void;
   /** Where dropped `$SRV` requests (reply subject not an inbox) are reported, at most once a minute. */
   log: Logger;
