@@ -16,7 +16,8 @@ import { compileValidator } from "./validation.ts";
 import { Cancellation, RequestContext } from "./context.ts";
 import { verifyCaller } from "./auth.ts";
 import { opsHooks } from "./ops/hooks.ts";
-import { inboxPrefixOf, replyGuard } from "./reply-guard.ts";
+import { inboxPrefixOf } from "./connect.ts";
+import { replyGuard } from "./reply-guard.ts";
 
 /** What the dispatcher needs from its host. */
 export interface DispatchEnvironment {

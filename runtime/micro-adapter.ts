@@ -15,7 +15,8 @@
 import type { NatsConnection, Msg, MsgCallback, SubscriptionOptions, Subscription } from "@nats-io/nats-core";
 import { Svcm, type Service } from "@nats-io/services";
 import type { Logger } from "./logger.ts";
-import { inboxPrefixOf, replyGuard } from "./reply-guard.ts";
+import { inboxPrefixOf } from "./connect.ts";
+import { replyGuard } from "./reply-guard.ts";
 import type { EndpointStats } from "./stats.ts";
 
 /** What one function registers. */

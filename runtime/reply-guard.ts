@@ -26,12 +26,6 @@ export function isInboxReply(reply: string | undefined, inboxPrefix?: string): b
   return inboxPrefix !== undefined && inboxPrefix !== "" && reply.startsWith(`${inboxPrefix}.`);
 }
 
-/** The `inboxPrefix` a connection was opened with (the client keeps its options), if any. */
-export function inboxPrefixOf(nc: unknown): string | undefined {
-  const options = (nc as { options?: { inboxPrefix?: unknown } } | null)?.options;
-  return typeof options?.inboxPrefix === "string" ? options.inboxPrefix : undefined;
-}
-
 // One process-wide clock for the log line: a flood on many functions still logs once a minute.
 let lastLoggedAt = Number.NEGATIVE_INFINITY;
 let unlogged = 0;
