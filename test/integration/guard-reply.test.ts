@@ -28,6 +28,7 @@ const ledger = defineFunction<{ note: string }, { ok: true }>({
   name: "ledger",
   version: "1.0.0",
   description: "Writes a note; reply guard tests",
+  kv: ["guard_notes"],
   request: { type: "object", additionalProperties: false, required: ["note"], properties: { note: { type: "string", maxLength: 64 } } },
   response: { type: "object", required: ["ok"], properties: { ok: { const: true } } },
   async handler(input, ctx) {
