@@ -13,6 +13,8 @@ import { FunctionError, isFunctionError } from "./errors.ts";
 import { newEvent, publishEvent } from "./events.ts";
 import { opsHooks } from "./ops/hooks.ts";
 import { withRetry } from "./ops/retry.ts";
+import type { DurableContext, StepOptions, StepRun, WaitOptions } from "./durable/types.ts";
+import { notDurable } from "./durable/not-durable.ts";
 import { assertDeclared } from "./declarations.ts";
 
 /**
@@ -63,6 +65,8 @@ export class Cancellation {
 /** The runtime's Context for one request. */
 export class RequestContext implements Context {
   caller: Caller | undefined;
+  /** Set by the durable runner for functions declared `durable`. */
+  durable: DurableContext | undefined;
   private boundLog: Logger | undefined;
   private traceValue: TraceContext | undefined;
   private correlationValue: string | undefined;
@@ -152,6 +156,22 @@ export class RequestContext implements Context {
       }
       throw err;
     });
+  }
+
+  get invocationId(): string | undefined {
+    return this.durable?.invocationId;
+  }
+
+  step<T>(name: string, fn: (run: StepRun) => Promise<T> | T, options?: StepOptions<T>): Promise<T> {
+    return this.durable ? this.durable.step(name, fn, options) : Promise.reject(notDurable("step"));
+  }
+
+  sleep(ms: number): Promise<void> {
+    return this.durable ? this.durable.sleep(ms) : Promise.reject(notDurable("sleep"));
+  }
+
+  waitForEvent(eventType: string, options: WaitOptions): Promise<DomainEvent | null> {
+    return this.durable ? this.durable.waitForEvent(eventType, options) : Promise.reject(notDurable("waitForEvent"));
   }
 
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV> {

@@ -5,6 +5,7 @@
 
 /** Every error code a function or the runtime may reply with, by HTTP-like status. */
 export const ERROR_CODES = {
+  202: "ACCEPTED",
   400: "VALIDATION",
   401: "UNAUTHORIZED",
   402: "PAYMENT_DECLINED",

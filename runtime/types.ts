@@ -2,6 +2,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { KV, KvOptions } from "@nats-io/kv";
 import type { Logger } from "./logger.ts";
+import type { DurableOptions, StepOptions, StepRun, WaitOptions } from "./durable/types.ts";
 
 /** Resource limits of one function. */
 export interface FunctionLimits {
@@ -103,6 +104,14 @@ export interface Context {
   emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T, options?: EmitOptions): Promise<DomainEvent<T>>;
   /** JetStream, for streams and object stores beyond KV. */
   readonly js: JetStreamClient;
+  /** Durable functions only: the invocation (`Idempotency-Key`, else a new id); undefined elsewhere. */
+  readonly invocationId: string | undefined;
+  /** Durable functions only: runs `fn` once per invocation and journals its result (README: Durable steps). */
+  step<T>(name: string, fn: (run: StepRun) => Promise<T> | T, options?: StepOptions<T>): Promise<T>;
+  /** Durable functions only: suspends the invocation for `ms` without holding a process. */
+  sleep(ms: number): Promise<void>;
+  /** Durable functions only: suspends until a matching event of a type in `durable.events` (null after `timeoutMs`). */
+  waitForEvent(eventType: string, options: WaitOptions): Promise<DomainEvent | null>;
 }
 
 /** `public`: callers may reach it; `internal`: only the system's own functions may. */
@@ -142,6 +151,8 @@ export interface FunctionSpec<I = unknown, O = unknown> {
   trigger?: EventTrigger;
   /** Periodic work such as releasing expired reservations. */
   timers?: FunctionTimer[];
+  /** Journal the handler's `ctx.step`s so an invocation survives a crash (README: Durable steps). */
+  durable?: boolean | DurableOptions;
   /** Handles one request: returns the reply, or throws FunctionError. */
   handler(input: I, ctx: Context): Promise<O> | O;
   /** Handles one domain event when `trigger` is set; throw to have it retried. */
