@@ -6,6 +6,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { CallOptions, Caller, Context, DomainEvent, EmitOptions } from "./types.ts";
 import type { Logger } from "./logger.ts";
 import type { StateAccess } from "./state.ts";
+import type { Keyed, KeyedOptions } from "./keyed.ts";
 import { type TraceContext, childTraceparent, continueTrace, formatTraceparent } from "./trace.ts";
 import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
 import { decodeReply, requestFunction } from "./call.ts";
@@ -153,6 +154,10 @@ export class RequestContext implements Context {
 
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV> {
     return this.scope.state.kv(bucket, options);
+  }
+
+  keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T> {
+    return this.scope.state.keyed<T>(bucket, options);
   }
 
   async emit<T extends Record<string, unknown>>(

@@ -1,13 +1,16 @@
-/** JetStream access shared by all functions of one connection: KV buckets opened once. */
+/** JetStream access shared by all functions of one connection: KV buckets and keyed records opened once. */
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { type Keyed, KeyedBucket, type KeyedOptions } from "./keyed.ts";
 
 /** KV and JetStream for one connection. */
 export interface StateAccess {
   readonly js: JetStreamClient;
   /** The bucket, created (with the configured replicas) on first use. */
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV>;
+  /** The keyed records of `bucket`: one queue per key for the whole connection, so concurrent updates coalesce. */
+  keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T>;
 }
 
 /** Creates the state access for `nc`; buckets are cached per name. */
@@ -15,17 +18,28 @@ export function createStateAccess(nc: NatsConnection, replicas: number): StateAc
   const js = jetstream(nc);
   const kvm = new Kvm(js);
   const buckets = new Map<string, Promise<KV>>();
+  const keyedBuckets = new Map<string, KeyedBucket<unknown>>();
+  const kv = (bucket: string, options?: Partial<KvOptions>): Promise<KV> => {
+    let opened = buckets.get(bucket);
+    if (!opened) {
+      opened = kvm.create(bucket, { replicas, ...options });
+      // A failed open (JetStream down) is retried on the next use instead of cached.
+      opened.catch(() => buckets.delete(bucket));
+      buckets.set(bucket, opened);
+    }
+    return opened;
+  };
   return {
     js,
-    kv(bucket, options) {
-      let kv = buckets.get(bucket);
-      if (!kv) {
-        kv = kvm.create(bucket, { replicas, ...options });
-        // A failed open (JetStream down) is retried on the next use instead of cached.
-        kv.catch(() => buckets.delete(bucket));
-        buckets.set(bucket, kv);
+    kv,
+    keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T> {
+      let keyed = keyedBuckets.get(bucket);
+      if (!keyed) {
+        keyed = new KeyedBucket<unknown>(bucket, () => kv(bucket, options?.bucket), options);
+        keyedBuckets.set(bucket, keyed);
       }
-      return kv;
+      // One store per bucket holds records of one shape: the caller names it.
+      return keyed as Keyed<T>;
     },
   };
 }

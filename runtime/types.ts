@@ -2,6 +2,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { KV, KvOptions } from "@nats-io/kv";
 import type { Logger } from "./logger.ts";
+import type { Keyed, KeyedOptions } from "./keyed.ts";
 
 /** Resource limits of one function. */
 export interface FunctionLimits {
@@ -99,6 +100,8 @@ export interface Context {
   call<T = unknown>(fn: string, input: unknown, options?: CallOptions): Promise<T>;
   /** A JetStream KV bucket, created on first use. */
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV>;
+  /** Keyed records of a bucket: updates over the latest value, compare-and-set, coalesced per key (runtime/keyed.ts). */
+  keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T>;
   /** Publishes a domain event on the EVENTS stream, exactly once per eventId. */
   emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T, options?: EmitOptions): Promise<DomainEvent<T>>;
   /** JetStream, for streams and object stores beyond KV. */
