@@ -21,5 +21,5 @@ export { createLogger } from "./logger.ts";
 export { configFromEnv, type RuntimeConfig } from "./config.ts";
 export { startHost, runFunctions, type Host, type HostOptions } from "./host.ts";
 export { kvKey, idFromKvKey } from "./kv-key.ts";
-export type { Keyed, KeyedChange, KeyedUpdate, KeyedOptions, KeyedRecord } from "./keyed.ts";
+export type { Keyed, KeyedChange, KeyedUpdate, KeyedOptions, KeyedRecord, UpdateOptions } from "./keyed.ts";
 export { isRevisionConflict, isStoreUnavailable, asStoreError } from "./keyed-errors.ts";

@@ -41,7 +41,13 @@ export interface Keyed<T> {
   /** The latest value, read from the server. */
   get(id: string): Promise<T | undefined>;
   /** Applies `fn` to the latest value of `id` and writes the result; resolves with `fn`'s result once written. */
-  update<R>(id: string, fn: KeyedUpdate<T, R>): Promise<R>;
+  update<R>(id: string, fn: KeyedUpdate<T, R>, options?: UpdateOptions): Promise<R>;
+}
+
+/** Hints for one update. */
+export interface UpdateOptions {
+  /** The record is most likely new (a fresh id): write without reading first; a lost race reads and re-applies. */
+  expectNew?: boolean;
 }
 
 /** Default largest record. */
@@ -55,6 +61,7 @@ const MAX_CACHED = 4096;
 
 interface Waiting {
   id: string;
+  expectNew: boolean;
   fn: KeyedUpdate<unknown, unknown>;
   resolve(result: unknown): void;
   reject(err: unknown): void;
@@ -93,7 +100,7 @@ export class KeyedBucket<T> implements Keyed<T> {
     }
   }
 
-  update<R>(id: string, fn: KeyedUpdate<T, R>): Promise<R> {
+  update<R>(id: string, fn: KeyedUpdate<T, R>, options: UpdateOptions = {}): Promise<R> {
     let key: string;
     try {
       key = kvKey(id);
@@ -101,7 +108,13 @@ export class KeyedBucket<T> implements Keyed<T> {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise<R>((resolve, reject) => {
-      const waiting: Waiting = { id, fn: fn as KeyedUpdate<unknown, unknown>, resolve: resolve as (r: unknown) => void, reject };
+      const waiting: Waiting = {
+        id,
+        expectNew: options.expectNew === true,
+        fn: fn as KeyedUpdate<unknown, unknown>,
+        resolve: resolve as (r: unknown) => void,
+        reject,
+      };
       const queue = this.queues.get(key);
       if (queue) {
         queue.push(waiting);
@@ -136,6 +149,8 @@ export class KeyedBucket<T> implements Keyed<T> {
     const kv = await this.open();
     let base = this.cache.get(key);
     let fresh = false;
+    // A new id is written blind (create-if-absent); if it exists after all, the write fails and we read.
+    if (!base && batch.every((w) => w.expectNew)) base = { value: undefined, revision: 0 };
     if (!base) {
       base = await this.read(kv, key);
       fresh = true;

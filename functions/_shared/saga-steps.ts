@@ -132,10 +132,9 @@ async function reservationHolds(ctx: Context, o: OrderRecord): Promise<boolean> 
   }
 }
 
-// 404 (unknown sku) and 409 (short, or released) refuse the reservation for good; a 409 that asks
-// to retry (another request is still making this reservation) is transient, and the order stays
-// pending for the next attempt or recovery.
+// 404 (unknown sku) and 409 (short, released, other lines) refuse the reservation for good; a
+// reservation still being made or settled elsewhere answers 503, which is transient: the order
+// stays pending for the next attempt or recovery.
 function isStockRefusal(err: unknown): boolean {
-  if (!isFunctionError(err)) return false;
-  return err.code === 404 || (err.code === 409 && !/retry/i.test(err.message));
+  return isFunctionError(err) && (err.code === 404 || err.code === 409);
 }

@@ -4,8 +4,10 @@
 export const INVENTORY_BUCKET = "inventory";
 /** KV bucket with one record per orderId (kept after it ends: it is the idempotency record). */
 export const RESERVATIONS_BUCKET = "reservations";
-/** KV bucket with one key per reservation that is not finished yet: what the sweeper scans. */
-export const OPEN_RESERVATIONS_BUCKET = "reservations_open";
+/** Work-queue stream with one message per reservation, redelivered when the sweeper must look at it again. */
+export const DUE_STREAM = "STOCK_DUE";
+/** Subject prefix of DUE_STREAM (the encoded orderId follows). */
+export const DUE_SUBJECT = "stock.due";
 
 /** One line of an order. */
 export interface StockLine {
@@ -19,25 +21,34 @@ export interface ReservedLine extends StockLine {
   currency: string;
 }
 
-/** Stock held for one order on one sku. */
-export interface Hold {
-  quantity: number;
-  /** Epoch ms when the hold was placed. */
+/**
+ * What a sku has applied for one order while that order's reservation record does not yet say so:
+ * `h` held, `s` sold, `f` freed (or fenced: nothing held, and no late hold may land). A mark lives
+ * only while a reservation is being made or settled, so a sku carries as many as are in progress,
+ * never one per open reservation.
+ */
+export interface StockMark {
+  /** orderId. */
+  o: string;
+  p: "h" | "s" | "f";
+  q: number;
+  /** Epoch ms when the mark was written. */
   at: number;
 }
 
-/** The `inventory` record of one sku: the product and its stock. `reserved` is always the sum of `holds`. */
+/** The `inventory` record of one sku: the product and its totals; its size does not grow with open reservations. */
 export interface StockRecord {
   sku: string;
   name: string;
   priceCents: number;
   currency: string;
   onHand: number;
+  /** Units held by open reservations. */
   reserved: number;
   /** Units sold through commit_stock (onHand already lowered by them). */
   sold: number;
-  /** Holds by orderId: applying, committing and releasing one is idempotent because it is keyed. */
-  holds: Record<string, Hold>;
+  /** Orders whose change to this sku is in progress (see StockMark). */
+  marks: StockMark[];
   updatedAt: string;
 }
 
@@ -69,6 +80,17 @@ export interface Reservation {
   updatedAt: string;
   reason?: ReleaseReason;
   short?: ShortLine[];
+  /** Skus the catalog did not know (status `rejected`). */
+  unknown?: string[];
+  /** The writer that alone applies the current state to the skus until `leaseUntil` (epoch ms). */
+  owner?: string;
+  leaseUntil?: number;
+  /** Every line was held (a release must give back lines that no longer carry a mark). */
+  held?: boolean;
+  /** The sku totals match the status: nothing is left to apply. */
+  settled?: boolean;
+  /** A release arrived while the reservation was being made: its maker releases it instead of reserving. */
+  releaseRequested?: ReleaseReason;
 }
 
 /** True for states a reservation never leaves. */
@@ -91,6 +113,30 @@ export interface StockSettings {
   sweepIntervalMs: number;
   /** NFN_RESERVATION_STALE_MS: a `pending` or half-done reservation older than this is finished by the sweeper. */
   staleMs: number;
+  /** NFN_RESERVATION_LEASE_MS: how long the writer of a reservation's state alone applies it to the skus. */
+  leaseMs: number;
+  /** NFN_CLOCK_SKEW_MS: clock difference between instances allowed for; a lease is taken over this long after it ends. */
+  skewMs: number;
+  /** NFN_SWEEP_BATCH: due reservations and skus one sweep looks at, at most. */
+  sweepBatch: number;
+  /** Limits of the stock buckets and stream (README: Configuration). */
+  limits: StockLimits;
+}
+
+/** Storage bounds of the stock state. */
+export interface StockLimits {
+  /** NFN_INVENTORY_MAX_BYTES. */
+  inventoryMaxBytes: number;
+  /** NFN_SKU_RECORD_MAX_BYTES: one sku record (its in-progress marks). */
+  skuRecordMaxBytes: number;
+  /** NFN_RESERVATIONS_MAX_AGE_S: a reservation record (and a release-before-reserve tombstone) is dropped this long after its last change. */
+  reservationsMaxAgeS: number;
+  /** NFN_RESERVATIONS_MAX_BYTES. */
+  reservationsMaxBytes: number;
+  /** NFN_STOCK_HISTORY: revisions kept per key in the stock buckets. */
+  history: number;
+  /** NFN_STOCK_DUE_MAX_BYTES. */
+  dueMaxBytes: number;
 }
 
 /** Reads the stock settings; a malformed value is a startup error that names the variable. */
@@ -99,6 +145,17 @@ export function stockSettings(env: NodeJS.ProcessEnv = process.env): StockSettin
     lowStockThreshold: intFromEnv(env, "NFN_LOW_STOCK_THRESHOLD", 5, 0),
     sweepIntervalMs: intFromEnv(env, "NFN_SWEEP_INTERVAL_MS", 5_000, 50),
     staleMs: intFromEnv(env, "NFN_RESERVATION_STALE_MS", 30_000, 1),
+    leaseMs: intFromEnv(env, "NFN_RESERVATION_LEASE_MS", 5_000, 100),
+    skewMs: intFromEnv(env, "NFN_CLOCK_SKEW_MS", 1_000, 0),
+    sweepBatch: intFromEnv(env, "NFN_SWEEP_BATCH", 256, 1),
+    limits: {
+      inventoryMaxBytes: intFromEnv(env, "NFN_INVENTORY_MAX_BYTES", 256 * 2 ** 20, 1024),
+      skuRecordMaxBytes: intFromEnv(env, "NFN_SKU_RECORD_MAX_BYTES", 512 * 1024, 1024),
+      reservationsMaxAgeS: intFromEnv(env, "NFN_RESERVATIONS_MAX_AGE_S", 30 * 86_400, 2 * MAX_TTL_SECONDS),
+      reservationsMaxBytes: intFromEnv(env, "NFN_RESERVATIONS_MAX_BYTES", 2 ** 30, 1024),
+      history: intFromEnv(env, "NFN_STOCK_HISTORY", 1, 1),
+      dueMaxBytes: intFromEnv(env, "NFN_STOCK_DUE_MAX_BYTES", 256 * 2 ** 20, 1024),
+    },
   };
 }
 

@@ -3,7 +3,6 @@ import { defineFunction } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/commit_stock.request.json" with { type: "json" };
 import response from "../../schemas/commit_stock.response.json" with { type: "json" };
-import { waitWhilePending } from "../_shared/stock-reserve.ts";
 import { commitReservation } from "../_shared/stock-settle.ts";
 import { openStockStore } from "../_shared/stock-store.ts";
 
@@ -18,7 +17,7 @@ export default defineFunction<{ orderId: string }, { orderId: string; status: "c
   sharedSchemas: [common],
   async handler(input, ctx) {
     const store = await openStockStore(ctx);
-    const r = await commitReservation(store, input.orderId, (orderId) => waitWhilePending(store, orderId));
+    const r = await commitReservation(store, input.orderId);
     return { orderId: r.orderId, status: "committed" };
   },
 });

@@ -40,7 +40,7 @@ export default defineFunction<ReserveRequest, ReserveReply>({
       },
       async run(ctx) {
         const swept = await sweepReservations(await openStockStore(ctx));
-        if (swept.expired + swept.abandoned + swept.orphanHolds > 0) ctx.log.info("reservations swept", { ...swept });
+        if (swept.expired + swept.abandoned + swept.finished + swept.orphanMarks > 0) ctx.log.info("reservations swept", { ...swept });
       },
     },
   ],
