@@ -121,11 +121,6 @@ async function applyLines(store: StockStore, r: Reservation, op: LineOp): Promis
   return results;
 }
 
-/** Forgets the marks of a reservation whose record already says what the skus did (harmless when there are none). */
-export async function forgetMarks(store: StockStore, r: Reservation): Promise<void> {
-  await applyLines(store, r, "unmark");
-}
-
 async function emitReserved(store: StockStore, r: Reservation, results: LineResult[]): Promise<void> {
   const { lowStockThreshold } = store.settings;
   const crossings: StockRecord[] = [];

@@ -5,7 +5,7 @@
  */
 import { FunctionError } from "../../runtime/index.ts";
 import { takeOver, work } from "./stock-owner.ts";
-import { type StockStore, leaseOver, markDue, readReservation } from "./stock-store.ts";
+import { type StockStore, leaseOver, readReservation } from "./stock-store.ts";
 import type { Reservation, StockLine } from "./stock-types.ts";
 
 /** What reserve_stock asks for. */
@@ -38,15 +38,12 @@ export async function reserveStock(store: StockStore, input: ReserveInput): Prom
     owner: store.me,
     leaseUntil: now + store.settings.leaseMs,
   };
-  // Both are written before any hold is placed, so whatever a crash leaves, the sweeper can find.
-  const [existing] = await Promise.all([
-    store.reservations.update<Reservation | undefined>(
-      input.orderId,
-      (cur) => (cur ? { result: cur } : { write: pending, result: undefined }),
-      { expectNew: true },
-    ),
-    markDue(store, input.orderId),
-  ]);
+  // Written before any hold is placed (and so due for the sweeper), whatever a crash leaves can be found.
+  const existing = await store.reservations.update<Reservation | undefined>(
+    input.orderId,
+    (cur) => (cur ? { result: cur } : { write: pending, result: undefined }),
+    { expectNew: true },
+  );
   const made = existing ? await outcome(store, existing, lines) : await work(store, pending);
   return answer(made);
 }

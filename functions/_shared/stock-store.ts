@@ -1,18 +1,9 @@
 /** The stock state opened together: sku records, reservation records and the stream of due reservations. */
 import { randomUUID } from "node:crypto";
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager } from "@nats-io/jetstream";
-import { headers } from "@nats-io/nats-core";
-import { type Context, type Keyed, kvKey } from "../../runtime/index.ts";
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
+import type { Context, Keyed } from "../../runtime/index.ts";
 import { inventoryStore } from "./inventory-store.ts";
-import {
-  DUE_STREAM,
-  DUE_SUBJECT,
-  RESERVATIONS_BUCKET,
-  type Reservation,
-  type StockRecord,
-  type StockSettings,
-  stockSettings,
-} from "./stock-types.ts";
+import { DUE_STREAM, RESERVATIONS_BUCKET, type Reservation, type StockRecord, type StockSettings, stockSettings } from "./stock-types.ts";
 
 /** Everything the stock operations touch. */
 export interface StockStore {
@@ -27,13 +18,13 @@ export interface StockStore {
 /** The durable consumer the sweepers of every instance share. */
 export const DUE_CONSUMER = "reservation-sweeper";
 
-// Streams made once per process (the stream config is idempotent, this only saves the round trip).
+// The sweepers' consumer, made once per process (adding it again is harmless; this saves the round trip).
 const ensured = new WeakMap<object, Promise<void>>();
 
-/** Opens the stock state for one request or timer run (the due stream is created on first use). */
-export async function openStockStore(ctx: Context): Promise<StockStore> {
+/** Opens the stock state for one request or timer run. */
+export function openStockStore(ctx: Context): Promise<StockStore> {
   const settings = stockSettings();
-  const store: StockStore = {
+  return Promise.resolve({
     ctx,
     skus: inventoryStore(ctx),
     reservations: ctx.keyed<Reservation>(RESERVATIONS_BUCKET, {
@@ -45,56 +36,43 @@ export async function openStockStore(ctx: Context): Promise<StockStore> {
     }),
     settings,
     me: randomUUID(),
-  };
-  let ready = ensured.get(ctx.js);
-  if (!ready) {
-    ready = ensureDueStream(ctx, settings);
-    ready.catch(() => ensured.delete(ctx.js));
-    ensured.set(ctx.js, ready);
-  }
-  await ready;
-  return store;
+  });
 }
 
-async function ensureDueStream(ctx: Context, settings: StockSettings): Promise<void> {
-  const jsm: JetStreamManager = await ctx.js.jetstreamManager();
-  const config = {
-    name: DUE_STREAM,
-    subjects: [`${DUE_SUBJECT}.>`],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    // A due message outlives the longest reservation and its recovery; then it has nothing left to do.
-    max_age: settings.limits.reservationsMaxAgeS * 1e9,
-    max_bytes: settings.limits.dueMaxBytes,
-  };
-  try {
-    await jsm.streams.info(DUE_STREAM);
-  } catch {
-    await jsm.streams.add(config).catch(async (err: unknown) => {
-      // Another instance created it between our look and our add.
-      await jsm.streams.info(DUE_STREAM).catch(() => Promise.reject(err));
-    });
+/**
+ * Makes sure the sweepers' shared consumer exists. It reads the reservations bucket's own stream:
+ * every write of a reservation record is a message there, so each reservation falls due for a look
+ * without a second write, and a revision superseded by a newer one is skipped (one is kept per key).
+ */
+export async function ensureDueConsumer(store: StockStore): Promise<void> {
+  const { js } = store.ctx;
+  let ready = ensured.get(js);
+  if (!ready) {
+    ready = addDueConsumer(store);
+    ready.catch(() => ensured.delete(js));
+    ensured.set(js, ready);
   }
+  await ready;
+}
+
+async function addDueConsumer(store: StockStore): Promise<void> {
+  // Opening the bucket creates it (with its limits) when no reservation was made yet.
+  await store.reservations.get("-");
+  const jsm: JetStreamManager = await store.ctx.js.jetstreamManager();
   await jsm.consumers
     .add(DUE_STREAM, {
       durable_name: DUE_CONSUMER,
+      filter_subject: `$KV.${RESERVATIONS_BUCKET}.>`,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: 30e9,
-      // Reservations waiting for their expiry are unacknowledged: allow as many as may be open.
+      // Reservations waiting for their expiry stay unacknowledged: allow as many as may be open.
       max_ack_pending: -1,
       max_deliver: -1,
     })
     .catch(async (err: unknown) => {
       await jsm.consumers.info(DUE_STREAM, DUE_CONSUMER).catch(() => Promise.reject(err));
     });
-}
-
-/** Puts `orderId` on the due stream (once: the message id makes a repeat a no-op) so a sweeper looks at it later. */
-export async function markDue(store: StockStore, orderId: string): Promise<void> {
-  const h = headers();
-  h.set("Nats-Msg-Id", `due:${orderId}`);
-  await store.ctx.js.publish(`${DUE_SUBJECT}.${kvKey(orderId)}`, JSON.stringify({ orderId }), { headers: h });
 }
 
 /** Reads the reservation of `orderId`. */

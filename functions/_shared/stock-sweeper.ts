@@ -1,15 +1,15 @@
 /**
  * The reservation sweeper: releases expired reservations, finishes or releases abandoned ones and
  * repairs marks a crash left on a sku. Its work per run is bounded: it takes at most a batch of due
- * reservations from the shared work queue (each is looked at again, by any instance, when it next
- * falls due) and looks at a batch of sku records from where the last run stopped.
+ * reservations from the shared consumer of the reservations bucket (each is looked at again, by any
+ * instance, when it next falls due) and looks at a batch of sku records from where the last run stopped.
  */
 import type { JsMsg } from "@nats-io/jetstream";
 import { changeLine } from "./inventory-store.ts";
-import { forgetMarks, takeOver, work } from "./stock-owner.ts";
+import { takeOver, work } from "./stock-owner.ts";
 import { abandonReservation, expireReservation } from "./stock-settle.ts";
-import { DUE_CONSUMER, type StockStore, leaseOver, readReservation, unsettled } from "./stock-store.ts";
-import { DUE_STREAM, INVENTORY_BUCKET, type StockMark, type StockRecord } from "./stock-types.ts";
+import { DUE_CONSUMER, type StockStore, ensureDueConsumer, leaseOver, readReservation, unsettled } from "./stock-store.ts";
+import { DUE_STREAM, INVENTORY_BUCKET, type Reservation, type StockMark, type StockRecord } from "./stock-types.ts";
 
 /** What one sweep did. */
 export interface SweepResult {
@@ -26,6 +26,7 @@ const VISITS_AT_ONCE = 16;
 /** One bounded pass: due reservations first, then a batch of skus. */
 export async function sweepReservations(store: StockStore): Promise<SweepResult> {
   const result: SweepResult = { expired: 0, abandoned: 0, finished: 0, orphanMarks: 0 };
+  await ensureDueConsumer(store);
   const consumer = await store.ctx.js.consumers.get(DUE_STREAM, DUE_CONSUMER);
   const batch = await consumer.fetch({ max_messages: store.settings.sweepBatch, expires: 1000 });
   const msgs: JsMsg[] = [];
@@ -43,11 +44,16 @@ export async function sweepReservations(store: StockStore): Promise<SweepResult>
 
 async function visitDue(store: StockStore, m: JsMsg, result: SweepResult): Promise<void> {
   try {
-    const { orderId } = m.json<{ orderId: string }>();
-    const markedAt = m.info.timestampNanos / 1e6;
-    // A reservation made within the last interval is almost surely still with its maker: look next time.
-    const young = store.settings.sweepIntervalMs - (Date.now() - markedAt);
-    const next = young > 0 ? young : await visit(store, orderId, markedAt, result);
+    const op = m.headers?.get("KV-Operation");
+    if (op === "DEL" || op === "PURGE" || m.data.length === 0) {
+      m.ack();
+      return;
+    }
+    // The message is a revision of the record; every action below re-checks the latest one.
+    const r = m.json<Reservation>();
+    // A record written within the last interval is almost surely still with its writer: look next time.
+    const young = store.settings.sweepIntervalMs - (Date.now() - m.info.timestampNanos / 1e6);
+    const next = young > 0 ? young : await visit(store, r, result);
     if (next === undefined) m.ack();
     else m.nak(Math.max(50, Math.min(next, 86_400_000)));
   } catch (err) {
@@ -57,12 +63,10 @@ async function visitDue(store: StockStore, m: JsMsg, result: SweepResult): Promi
 }
 
 // Looks at one reservation; returns ms until it must be looked at again, or undefined when it needs nothing more.
-async function visit(store: StockStore, orderId: string, markedAt: number, result: SweepResult): Promise<number | undefined> {
+async function visit(store: StockStore, r: Reservation, result: SweepResult): Promise<number | undefined> {
   const { staleMs, skewMs } = store.settings;
   const now = Date.now();
-  const r = await readReservation(store, orderId);
-  // Marked due but never created (a crash in between): forget it once it is old.
-  if (!r) return now - markedAt > staleMs ? undefined : staleMs - (now - markedAt);
+  const { orderId } = r;
   const leaseEnd = (r.leaseUntil ?? Date.parse(r.updatedAt) + store.settings.leaseMs) + skewMs;
   if (r.status === "pending") {
     const staleAt = Math.max(leaseEnd, Date.parse(r.updatedAt) + staleMs);
@@ -81,11 +85,7 @@ async function visit(store: StockStore, orderId: string, markedAt: number, resul
   }
   if (r.status === "reserved") {
     const expiresAt = Date.parse(r.expiresAt);
-    if (now < expiresAt) {
-      // Its maker may have died before forgetting its marks; harmless (no write) when there are none.
-      await forgetMarks(store, r);
-      return expiresAt - now;
-    }
+    if (now < expiresAt) return expiresAt - now;
     if (await expireReservation(store, orderId, now)) result.expired++;
     return 100;
   }
@@ -114,13 +114,14 @@ async function scanSkus(store: StockStore, result: SweepResult): Promise<void> {
 
 async function repairMark(store: StockStore, sku: string, mark: StockMark, result: SweepResult): Promise<void> {
   const r = await readReservation(store, mark.o);
-  if (r && (unsettled(r) || r.status === "reserved")) {
+  if (r && unsettled(r)) {
     // The reservation says what to do: its own path finishes it (and forgets the mark).
-    await visit(store, mark.o, 0, result);
+    await visit(store, r, result);
     return;
   }
   const leaseUntil = Date.now() + store.settings.leaseMs;
-  if (mark.p === "h") {
+  // A hold of a reservation that is `reserved` is recorded there: the mark is only forgotten.
+  if (mark.p === "h" && r?.status !== "reserved") {
     // A hold for an order that is over (or never existed) holds nothing anyone will sell: give it back.
     await changeLine(store.skus, sku, { orderId: mark.o, op: "free", quantity: mark.q, leaseUntil });
     result.orphanMarks++;

@@ -4,10 +4,8 @@
 export const INVENTORY_BUCKET = "inventory";
 /** KV bucket with one record per orderId (kept after it ends: it is the idempotency record). */
 export const RESERVATIONS_BUCKET = "reservations";
-/** Work-queue stream with one message per reservation, redelivered when the sweeper must look at it again. */
-export const DUE_STREAM = "STOCK_DUE";
-/** Subject prefix of DUE_STREAM (the encoded orderId follows). */
-export const DUE_SUBJECT = "stock.due";
+/** The stream under RESERVATIONS_BUCKET, which the sweeper reads as its queue of due reservations. */
+export const DUE_STREAM = `KV_${RESERVATIONS_BUCKET}`;
 
 /** One line of an order. */
 export interface StockLine {
@@ -135,8 +133,6 @@ export interface StockLimits {
   reservationsMaxBytes: number;
   /** NFN_STOCK_HISTORY: revisions kept per key in the stock buckets. */
   history: number;
-  /** NFN_STOCK_DUE_MAX_BYTES. */
-  dueMaxBytes: number;
 }
 
 /** Reads the stock settings; a malformed value is a startup error that names the variable. */
@@ -154,7 +150,6 @@ export function stockSettings(env: NodeJS.ProcessEnv = process.env): StockSettin
       reservationsMaxAgeS: intFromEnv(env, "NFN_RESERVATIONS_MAX_AGE_S", 30 * 86_400, 2 * MAX_TTL_SECONDS),
       reservationsMaxBytes: intFromEnv(env, "NFN_RESERVATIONS_MAX_BYTES", 2 ** 30, 1024),
       history: intFromEnv(env, "NFN_STOCK_HISTORY", 1, 1),
-      dueMaxBytes: intFromEnv(env, "NFN_STOCK_DUE_MAX_BYTES", 256 * 2 ** 20, 1024),
     },
   };
 }

@@ -92,7 +92,7 @@ void describe("inventory under contention and after crashes", () => {
     const kvm = new Kvm(jetstream(nc));
     const reservations = await kvm.create("reservations");
     const inventory = await kvm.open("inventory");
-    // What a process leaves when it dies after its first hold: a pending record, its due mark, one held line.
+    // What a process leaves when it dies after its first hold: a pending record and one held line.
     const old = new Date(Date.now() - 120_000).toISOString();
     const crashed: Reservation = {
       orderId: "crashed-1",
@@ -102,7 +102,6 @@ void describe("inventory under contention and after crashes", () => {
       createdAt: old,
       updatedAt: old,
     };
-    await jetstream(nc).publish("stock.due.crashed-1", JSON.stringify({ orderId: "crashed-1" }));
     await reservations.create("crashed-1", JSON.stringify(crashed));
     const entry = await inventory.get(sku);
     const rec = entry?.json<StockRecord>();
