@@ -7,6 +7,7 @@ import type { CallOptions, Caller, Context, DomainEvent, EmitOptions } from "./t
 import type { Logger } from "./logger.ts";
 import type { StateAccess } from "./state.ts";
 import type { Keyed, KeyedOptions } from "./keyed.ts";
+import type { View } from "./view.ts";
 import { type TraceContext, childTraceparent, continueTrace, formatTraceparent } from "./trace.ts";
 import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
 import { decodeReply, requestFunction } from "./call.ts";
@@ -158,6 +159,12 @@ export class RequestContext implements Context {
 
   keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T> {
     return this.scope.state.keyed<T>(bucket, options);
+  }
+
+  view<T>(bucket: string, options?: KeyedOptions): View<T> {
+    const view = this.scope.state.view<T>(bucket, options);
+    view.readers.add(this.scope.fn.name);
+    return view;
   }
 
   async emit<T extends Record<string, unknown>>(

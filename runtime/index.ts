@@ -23,3 +23,4 @@ export { startHost, runFunctions, type Host, type HostOptions } from "./host.ts"
 export { kvKey, idFromKvKey } from "./kv-key.ts";
 export type { Keyed, KeyedChange, KeyedUpdate, KeyedOptions, KeyedRecord, UpdateOptions } from "./keyed.ts";
 export { isRevisionConflict, isStoreUnavailable, asStoreError } from "./keyed-errors.ts";
+export type { View, ViewLag, ViewReadOptions } from "./view.ts";

@@ -90,6 +90,11 @@ export class KeyedBucket<T> implements Keyed<T> {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_RECORD_BYTES;
   }
 
+  /** The value this instance last wrote or read for an encoded key, without asking the server. */
+  peek(key: string): KeyedRecord<unknown> | undefined {
+    return this.cache.get(key);
+  }
+
   async get(id: string): Promise<T | undefined> {
     const key = kvKey(id);
     try {

@@ -3,6 +3,7 @@ import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Keyed, KeyedBucket, type KeyedOptions } from "./keyed.ts";
+import { KvView, type View } from "./view.ts";
 
 /** KV and JetStream for one connection. */
 export interface StateAccess {
@@ -11,6 +12,8 @@ export interface StateAccess {
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV>;
   /** The keyed records of `bucket`: one queue per key for the whole connection, so concurrent updates coalesce. */
   keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T>;
+  /** `bucket` held in memory and kept current by a watch (one per connection), for reads that may be slightly stale. */
+  view<T>(bucket: string, options?: KeyedOptions): View<T>;
 }
 
 /** Creates the state access for `nc`; buckets are cached per name. */
@@ -19,6 +22,7 @@ export function createStateAccess(nc: NatsConnection, replicas: number): StateAc
   const kvm = new Kvm(js);
   const buckets = new Map<string, Promise<KV>>();
   const keyedBuckets = new Map<string, KeyedBucket<unknown>>();
+  const views = new Map<string, KvView<unknown>>();
   const kv = (bucket: string, options?: Partial<KvOptions>): Promise<KV> => {
     let opened = buckets.get(bucket);
     if (!opened) {
@@ -40,6 +44,18 @@ export function createStateAccess(nc: NatsConnection, replicas: number): StateAc
       }
       // One store per bucket holds records of one shape: the caller names it.
       return keyed as Keyed<T>;
+    },
+    view<T>(bucket: string, options?: KeyedOptions): View<T> {
+      let view = views.get(bucket);
+      if (!view) {
+        view = new KvView<unknown>(
+          bucket,
+          () => kv(bucket, options?.bucket),
+          (key) => keyedBuckets.get(bucket)?.peek(key),
+        );
+        views.set(bucket, view);
+      }
+      return view as View<T>;
     },
   };
 }

@@ -1,4 +1,5 @@
 /** Exact per-endpoint statistics in the ADR-32 STATS shape: integer nanoseconds, every error counted. */
+import { type ViewLag, viewLags } from "./view.ts";
 
 /** How many recent request durations the latency percentiles are computed over. */
 export const LATENCY_WINDOW = 4096;
@@ -11,6 +12,8 @@ export interface EndpointStatsData {
   in_flight: number;
   rejected: number;
   latency_window: number;
+  /** The local views this function reads and how far behind each is (runtime/view.ts), when it reads any. */
+  views?: Record<string, ViewLag>;
 }
 
 /** The endpoint entry of a STATS reply, as natscli and nats.go decode it. */
@@ -109,9 +112,15 @@ export class EndpointStats {
         in_flight: this.inFlightCount,
         rejected: this.rejectedCount,
         latency_window: this.windowSize,
+        ...withViews(this.name),
       },
     };
   }
+}
+
+function withViews(fn: string): { views?: Record<string, ViewLag> } {
+  const views = viewLags(fn);
+  return Object.keys(views).length > 0 ? { views } : {};
 }
 
 /** Nearest-rank percentile of an ascending array; 0 when empty. */

@@ -3,7 +3,7 @@
  * keyed update, idempotent through the order's mark (StockMark), and refused once the writer's lease
  * is over, so a stalled writer can never apply a change after someone else took its work over.
  */
-import { FunctionError, type Context, type Keyed, type KeyedChange } from "../../runtime/index.ts";
+import { FunctionError, type Context, type Keyed, type KeyedChange, type View } from "../../runtime/index.ts";
 import { DEFAULT_CURRENCY, INVENTORY_BUCKET, type StockMark, type StockRecord, stockSettings } from "./stock-types.ts";
 
 /** The sku records, bounded in size, in a bucket created with the configured limits. */
@@ -13,6 +13,15 @@ export function inventoryStore(ctx: Pick<Context, "keyed">): Keyed<StockRecord> 
     maxBytes: limits.skuRecordMaxBytes,
     bucket: { max_bytes: limits.inventoryMaxBytes, history: limits.history },
   });
+}
+
+/**
+ * The sku records as a local view: current to within the view's lag (STATS `data.views`), for reads
+ * that only show or price stock. Reserving never reads it: the keyed update checks the latest record.
+ */
+export function inventoryView(ctx: Pick<Context, "view">): View<StockRecord> {
+  const { limits } = stockSettings();
+  return ctx.view<StockRecord>(INVENTORY_BUCKET, { bucket: { max_bytes: limits.inventoryMaxBytes, history: limits.history } });
 }
 
 /** onHand − reserved: what can still be reserved. */

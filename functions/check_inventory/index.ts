@@ -3,7 +3,7 @@ import { defineFunction } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/check_inventory.request.json" with { type: "json" };
 import response from "../../schemas/check_inventory.response.json" with { type: "json" };
-import { availableOf, inventoryStore } from "../_shared/inventory-store.ts";
+import { availableOf, inventoryView } from "../_shared/inventory-store.ts";
 import { mergeLines } from "../_shared/stock-reserve.ts";
 import type { StockLine } from "../_shared/stock-types.ts";
 
@@ -26,7 +26,8 @@ export default defineFunction<{ items: StockLine[] }, { available: boolean; item
   response,
   sharedSchemas: [common],
   async handler(input, ctx) {
-    const skus = inventoryStore(ctx);
+    // From the local view: what is shown may be a few ms old; reserve_stock decides on the latest record.
+    const skus = inventoryView(ctx);
     // Lines naming the same sku are checked together, as reserve_stock would hold them.
     const lines = mergeLines(input.items);
     const items = await Promise.all(

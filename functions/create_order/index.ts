@@ -27,7 +27,7 @@ export default defineFunction<CreateOrderInput, OrderView>({
   response,
   sharedSchemas: [common, orderSchema],
   auth: {},
-  calls: ["check_inventory", "reserve_stock", "process_payment", "commit_stock", "release_stock"],
+  calls: ["reserve_stock", "process_payment", "commit_stock", "release_stock"],
   limits: { timeoutMs: 10_000, maxInFlight: 512 },
   timers: [
     {
