@@ -22,5 +22,6 @@ export { configFromEnv, type RuntimeConfig } from "./config.ts";
 export { startHost, runFunctions, type Host, type HostOptions } from "./host.ts";
 export { kvKey, idFromKvKey } from "./kv-key.ts";
 export type { Keyed, KeyedChange, KeyedUpdate, KeyedOptions, KeyedRecord, UpdateOptions } from "./keyed.ts";
-export { isRevisionConflict, isStoreUnavailable, asStoreError } from "./keyed-errors.ts";
+export { isRevisionConflict, isStoreUnavailable } from "./keyed-errors.ts";
+export { asStoreError } from "./keyed.ts";
 export type { View, ViewLag, ViewReadOptions } from "./view.ts";

@@ -1,5 +1,4 @@
 /** How a KV write or read failed: a lost compare-and-set race, a store that is briefly away, or something else. */
-import { FunctionError, isFunctionError } from "./errors.ts";
 
 // JetStream API codes for "wrong last sequence": someone else wrote the key since we read it.
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
@@ -39,10 +38,4 @@ export function isStoreUnavailable(err: unknown): boolean {
     if (code === "503" || code === "TIMEOUT") return true;
   }
   return false;
-}
-
-/** A transient store failure as the contract's 503 (the caller retries); anything else unchanged. */
-export function asStoreError(err: unknown): unknown {
-  if (isFunctionError(err) || !isStoreUnavailable(err)) return err;
-  return new FunctionError(503, "the state store is unavailable for the moment; retry shortly", undefined, { cause: err });
 }

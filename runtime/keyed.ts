@@ -6,9 +6,9 @@
  * per round trip, not a storm of lost races and retries.
  */
 import type { KV, KvOptions } from "@nats-io/kv";
-import { FunctionError } from "./errors.ts";
+import { FunctionError, isFunctionError } from "./errors.ts";
 import { kvKey } from "./kv-key.ts";
-import { asStoreError, isRevisionConflict } from "./keyed-errors.ts";
+import { isRevisionConflict, isStoreUnavailable } from "./keyed-errors.ts";
 
 /** What an update decides: a new value to write (and the caller's result), or only a result (no write). */
 export type KeyedChange<T, R> = { write: T; result: R } | { result: R };
@@ -273,4 +273,10 @@ function settle(batch: Waiting[], outcomes: Outcome[]): void {
     else if (o.ok) w.resolve(o.result);
     else w.reject(o.error);
   });
+}
+
+/** A transient store failure as the contract's 503 (the caller retries); anything else unchanged. */
+export function asStoreError(err: unknown): unknown {
+  if (isFunctionError(err) || !isStoreUnavailable(err)) return err;
+  return new FunctionError(503, "the state store is unavailable for the moment; retry shortly", undefined, { cause: err });
 }

@@ -19,9 +19,15 @@ import { stableUuid } from "./saga-ids.ts";
 import { type StockStore, leaseOver, unsettled } from "./stock-store.ts";
 import type { Reservation, ReservedLine, ShortLine, StockRecord } from "./stock-types.ts";
 
-/** A new lease for this writer, from now. */
+/** A new lease for this writer: until its own deadline (work after it would be answered 504 anyway), at most NFN_RESERVATION_LEASE_MS. */
 export function newLease(store: StockStore): Pick<Reservation, "owner" | "leaseUntil" | "updatedAt"> {
-  return { owner: store.me, leaseUntil: Date.now() + store.settings.leaseMs, updatedAt: new Date().toISOString() };
+  return { owner: store.me, leaseUntil: leaseEnd(store), updatedAt: new Date().toISOString() };
+}
+
+/** When a lease taken now ends. */
+export function leaseEnd(store: StockStore): number {
+  const now = Date.now();
+  return Math.max(now + 1000, Math.min(store.ctx.deadline, now + store.settings.leaseMs));
 }
 
 /** The answer when a writer finds it no longer owns the work it was doing (someone took it over). */

@@ -4,7 +4,7 @@
  * places holds; a repeat waits for the outcome and gets it only if it names the same lines.
  */
 import { FunctionError } from "../../runtime/index.ts";
-import { takeOver, work } from "./stock-owner.ts";
+import { leaseEnd, takeOver, work } from "./stock-owner.ts";
 import { type StockStore, leaseOver, readReservation } from "./stock-store.ts";
 import type { Reservation, StockLine } from "./stock-types.ts";
 
@@ -36,7 +36,7 @@ export async function reserveStock(store: StockStore, input: ReserveInput): Prom
     createdAt: at,
     updatedAt: at,
     owner: store.me,
-    leaseUntil: now + store.settings.leaseMs,
+    leaseUntil: leaseEnd(store),
   };
   // Written before any hold is placed (and so due for the sweeper), whatever a crash leaves can be found.
   const existing = await store.reservations.update<Reservation | undefined>(

@@ -141,7 +141,7 @@ export function stockSettings(env: NodeJS.ProcessEnv = process.env): StockSettin
     lowStockThreshold: intFromEnv(env, "NFN_LOW_STOCK_THRESHOLD", 5, 0),
     sweepIntervalMs: intFromEnv(env, "NFN_SWEEP_INTERVAL_MS", 5_000, 50),
     staleMs: intFromEnv(env, "NFN_RESERVATION_STALE_MS", 30_000, 1),
-    leaseMs: intFromEnv(env, "NFN_RESERVATION_LEASE_MS", 5_000, 100),
+    leaseMs: intFromEnv(env, "NFN_RESERVATION_LEASE_MS", 10_000, 100),
     skewMs: intFromEnv(env, "NFN_CLOCK_SKEW_MS", 1_000, 0),
     sweepBatch: intFromEnv(env, "NFN_SWEEP_BATCH", 256, 1),
     limits: {
