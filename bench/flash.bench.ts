@@ -35,7 +35,9 @@ async function token(sub: string, scope: string): Promise<string> {
 
 /** One instance: a process serving the marketplace; resolves once its functions answer. */
 function startInstance(url: string): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", SERVE], {
+  // FLASH_NODE_ARGS: extra node flags for the instances, such as --cpu-prof.
+  const extra = (process.env.FLASH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  return spawn(process.execPath, [...extra, "--import", "tsx", SERVE], {
     env: { ...process.env, NATS_URL: url, AUTH_JWT_SECRET: SECRET, LOG_LEVEL: "error" },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -135,8 +135,18 @@ export interface StockLimits {
   history: number;
 }
 
+// Read at most once a second from process.env: every request asks, and the environment rarely changes.
+let cached: { at: number; settings: StockSettings } | undefined;
+
 /** Reads the stock settings; a malformed value is a startup error that names the variable. */
 export function stockSettings(env: NodeJS.ProcessEnv = process.env): StockSettings {
+  if (env !== process.env) return readSettings(env);
+  const now = Date.now();
+  if (!cached || now - cached.at > 1000) cached = { at: now, settings: readSettings(env) };
+  return cached.settings;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): StockSettings {
   return {
     lowStockThreshold: intFromEnv(env, "NFN_LOW_STOCK_THRESHOLD", 5, 0),
     sweepIntervalMs: intFromEnv(env, "NFN_SWEEP_INTERVAL_MS", 5_000, 50),
