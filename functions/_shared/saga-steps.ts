@@ -29,9 +29,10 @@ export async function driveOrder(ctx: Context, kv: KV, start: StoredOrder, optio
 /** Emits the order's final event (stable id: a repeat is stored once) and drops it from the open index. */
 export async function closeOrder(ctx: Context, order: OrderRecord): Promise<void> {
   const type = order.status === "confirmed" ? "order.confirmed" : "order.cancelled";
-  await ctx.emit(type, order.orderId, { ...orderView(order) }, { eventId: stableUuid(type, order.orderId) });
+  const emitting = ctx.emit(type, order.orderId, { ...orderView(order) }, { eventId: stableUuid(type, order.orderId) });
+  // The event and the index entry do not depend on each other: one round trip for both.
   const open = await ctx.kv(OPEN_ORDERS_BUCKET);
-  await open.delete(order.orderId);
+  await Promise.all([emitting, open.delete(order.orderId)]);
 }
 
 async function runStep(ctx: Context, kv: KV, current: StoredOrder, options: DriveOptions): Promise<StoredOrder> {

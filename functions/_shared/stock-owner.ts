@@ -59,14 +59,14 @@ export async function work(store: StockStore, r: Reservation): Promise<Reservati
   if (r.status === "reserved") return r;
   const sell = r.status === "committed" || r.status === "committing";
   await applyLines(store, r, sell ? "sell" : "free");
-  const done = await asOwner(store, r.orderId, (cur) => ({
-    ...cur,
-    status: cur.status === "committing" ? "committed" : cur.status === "releasing" ? "released" : cur.status,
-    settled: true,
-    updatedAt: new Date().toISOString(),
-  }));
+  const status = r.status === "committing" ? "committed" : r.status === "releasing" ? "released" : r.status;
+  // The skus are settled: the event is true whoever records it (its id is stable), so it goes out with the record.
+  const [done] = await Promise.all([
+    asOwner(store, r.orderId, (cur) => ({ ...cur, status, settled: true, updatedAt: new Date().toISOString() })),
+    emitFinal(store, { ...r, status }),
+  ]);
   if (!done) throw lostLease(r.orderId);
-  await Promise.all([applyLines(store, done, "unmark"), emitFinal(store, done)]);
+  await applyLines(store, done, "unmark");
   return done;
 }
 

@@ -2,21 +2,25 @@
 import { FunctionError } from "../../runtime/index.ts";
 import { newLease, takeOver, work } from "./stock-owner.ts";
 import { outcome, pause } from "./stock-reserve.ts";
-import { type StockStore, leaseOver, readReservation, unsettled } from "./stock-store.ts";
+import { type StockStore, leaseOver, unsettled } from "./stock-store.ts";
 import type { ReleaseReason, Reservation } from "./stock-types.ts";
 
 /** Turns the reservation of `orderId` into a sale. Idempotent; 404 without a reservation; 409 when it was released or refused. */
 export async function commitReservation(store: StockStore, orderId: string): Promise<Reservation> {
   for (;;) {
-    let r = await readReservation(store, orderId);
+    // Decided in one keyed update when the reservation is there to commit (the common case: no read first).
+    const step = await store.reservations.update<{ r: Reservation | undefined; mine: boolean }>(orderId, (cur) => {
+      if (cur?.status !== "reserved") return { result: { r: cur, mine: false } };
+      const next: Reservation = { ...cur, status: "committed", held: true, settled: false, ...newLease(store) };
+      return { write: next, result: { r: next, mine: true } };
+    });
+    let r = step.r;
     if (!r) throw new FunctionError(404, `order ${orderId} has no reservation: call reserve_stock first`);
+    if (step.mine) return work(store, r);
     if (r.status === "pending") r = await outcome(store, r);
     switch (r.status) {
-      case "reserved": {
-        const mine = await decide(store, orderId, (cur) => (cur.status === "reserved" ? { status: "committed" } : undefined));
-        if (mine) return work(store, mine);
+      case "reserved":
         continue;
-      }
       case "committing":
       case "committed":
         if (!unsettled(r)) return r;

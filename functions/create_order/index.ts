@@ -5,9 +5,9 @@ import common from "../../schemas/common.json" with { type: "json" };
 import orderSchema from "../../schemas/order.json" with { type: "json" };
 import request from "../../schemas/create_order.request.json" with { type: "json" };
 import response from "../../schemas/create_order.response.json" with { type: "json" };
-import { OPEN_ORDERS_BUCKET, ORDERS_BUCKET, type OrderRecord, type OrderView, isFinal, orderView } from "../_shared/order-record.ts";
+import { OPEN_ORDERS_BUCKET, type OrderRecord, type OrderView, isFinal, orderView } from "../_shared/order-record.ts";
 import { priceOrder } from "../_shared/order-pricing.ts";
-import { type StoredOrder, createOrder, loadOrder } from "../_shared/order-store.ts";
+import { type StoredOrder, createOrder, loadOrder, ordersStore } from "../_shared/order-store.ts";
 import { recoverOrders } from "../_shared/saga-recovery.ts";
 import { driveOrder } from "../_shared/saga-steps.ts";
 import { fingerprint, stableUuid } from "../_shared/saga-ids.ts";
@@ -50,7 +50,7 @@ export default defineFunction<CreateOrderInput, OrderView>({
     const requestFingerprint = fingerprint(input);
     // With a key, the order id is derived from (customer, key): storing the order is the idempotency lock.
     const orderId = key === undefined ? randomUUID() : stableUuid("order", customerId, key);
-    const orders = await ctx.kv(ORDERS_BUCKET);
+    const orders = ordersStore(ctx);
     if (key !== undefined) {
       const existing = await loadOrder(orders, orderId);
       if (existing) return replay(existing, requestFingerprint);

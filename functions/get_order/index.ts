@@ -4,8 +4,8 @@ import common from "../../schemas/common.json" with { type: "json" };
 import orderSchema from "../../schemas/order.json" with { type: "json" };
 import request from "../../schemas/get_order.request.json" with { type: "json" };
 import response from "../../schemas/get_order.response.json" with { type: "json" };
-import { ORDERS_BUCKET, type OrderView, orderView } from "../_shared/order-record.ts";
-import { loadOrder } from "../_shared/order-store.ts";
+import { type OrderView, orderView } from "../_shared/order-record.ts";
+import { loadOrder, ordersStore } from "../_shared/order-store.ts";
 
 /** Scope that lets support staff read every customer's orders. */
 export const ORDERS_ADMIN_SCOPE = "orders:admin";
@@ -19,7 +19,7 @@ export default defineFunction<{ orderId: string }, OrderView>({
   sharedSchemas: [common, orderSchema],
   auth: {},
   async handler(input, ctx) {
-    const stored = await loadOrder(await ctx.kv(ORDERS_BUCKET), input.orderId);
+    const stored = await loadOrder(ordersStore(ctx), input.orderId);
     if (!stored) throw new FunctionError(404, `order ${input.orderId} not found: check the orderId create_order returned`);
     const caller = ctx.caller;
     if (stored.order.customerId !== caller?.sub && !caller?.scopes.includes(ORDERS_ADMIN_SCOPE)) {
