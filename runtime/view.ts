@@ -18,7 +18,7 @@ export interface ViewReadOptions {
 export interface View<T> {
   /** The bucket's name. */
   readonly bucket: string;
-  /** The value of `id` in the view (waiting for the first load), or from the server with `fresh`. */
+  /** The value of `id` in the view (from the server until the first load is done), or from the server with `fresh`. */
   get(id: string, options?: ViewReadOptions): Promise<T | undefined>;
   /** How far behind the view is now. */
   lag(): ViewLag;
@@ -78,8 +78,9 @@ export class KvView<T> implements View<T> {
 
   async get(id: string, options: ViewReadOptions = {}): Promise<T | undefined> {
     const key = kvKey(id);
-    if (options.fresh) return this.readThrough(key);
-    await this.start();
+    // Until the first load is done (or while the watch is being restarted) reads go to the server.
+    this.start().catch(() => undefined);
+    if (options.fresh || !this.loaded) return this.readThrough(key);
     const held = this.values.get(key);
     const own = this.peek(key);
     // A value this instance wrote after the view last heard of the key is newer: use it.
@@ -128,8 +129,10 @@ export class KvView<T> implements View<T> {
     this.stopWatch = () => iter.stop();
     let markReady: () => void = () => undefined;
     const loaded = new Promise<void>((resolve) => (markReady = resolve));
-    // An empty bucket sends nothing: it is loaded at once.
+    // An empty bucket sends nothing: it is loaded at once. Otherwise it is loaded once the watch has
+    // delivered what the stream held when it started (or reports nothing pending).
     const status = await kv.status();
+    const lastAtStart = status.streamInfo.state.last_seq;
     if (status.values === 0) {
       this.loaded = true;
       markReady();
@@ -140,14 +143,18 @@ export class KvView<T> implements View<T> {
         this.pending = e.delta ?? 0;
         this.lastAt = Date.now();
         this.lagMs = Math.max(0, this.lastAt - e.created.getTime());
-        if (this.pending === 0 && !this.loaded) {
+        if ((this.pending === 0 || e.revision >= lastAtStart) && !this.loaded) {
           this.loaded = true;
           markReady();
         }
       }
       // The watch ended (connection closed or the iterator stopped): the next read starts a new one.
+      this.loaded = false;
       if (!this.stopped) this.ready = undefined;
-    })();
+    })().catch(() => {
+      this.loaded = false;
+      this.ready = undefined;
+    });
     await loaded;
   }
 

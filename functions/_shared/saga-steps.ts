@@ -45,7 +45,8 @@ async function runStep(ctx: Context, kv: KV, current: StoredOrder, options: Driv
         return transition(kv, current, { step: "releasing", cancelReason: "reservation_expired" });
       return pay(ctx, kv, current);
     case "paid":
-      return commit(ctx, kv, current);
+      // Written by earlier versions, which recorded the payment before committing.
+      return commit(ctx, kv, current, o.paymentId);
     case "releasing":
       await ctx.call("release_stock", { orderId: o.orderId });
       return transition(kv, current, { status: "cancelled", step: "done" });
@@ -69,11 +70,11 @@ async function reserve(ctx: Context, kv: KV, current: StoredOrder): Promise<Stor
   // before the record lands only makes recovery reserve again, which returns the same reservation.
   const [recorded, payment] = await Promise.all([transition(kv, current, { step: "reserved" }), settle(requestPayment(ctx, o))]);
   if (!recorded.won) return recorded; // someone else moved the order: continue from their state
-  return afterPayment(kv, recorded, payment);
+  return afterPayment(ctx, kv, recorded, payment);
 }
 
 async function pay(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {
-  return afterPayment(kv, current, await settle(requestPayment(ctx, current.order)));
+  return afterPayment(ctx, kv, current, await settle(requestPayment(ctx, current.order)));
 }
 
 function requestPayment(ctx: Context, o: OrderRecord): Promise<{ paymentId: string }> {
@@ -85,10 +86,12 @@ function requestPayment(ctx: Context, o: OrderRecord): Promise<{ paymentId: stri
   });
 }
 
-async function afterPayment(kv: KV, current: StoredOrder, payment: Settled<{ paymentId: string }>): Promise<StoredOrder> {
+async function afterPayment(ctx: Context, kv: KV, current: StoredOrder, payment: Settled<{ paymentId: string }>): Promise<StoredOrder> {
   if (payment.ok) {
     crashPoint("after_pay");
-    return transition(kv, current, { step: "paid", paymentId: payment.value.paymentId });
+    // Straight on to the commit: a crash before the order records it is recovered from `reserved`,
+    // where paying again returns this same payment (one charge per order) and committing again is a no-op.
+    return commit(ctx, kv, current, payment.value.paymentId);
   }
   if (isFunctionError(payment.error) && payment.error.code === 402)
     return transition(kv, current, { step: "releasing", cancelReason: "payment_declined" });
@@ -104,7 +107,7 @@ function settle<T>(work: Promise<T>): Promise<Settled<T>> {
   );
 }
 
-async function commit(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {
+async function commit(ctx: Context, kv: KV, current: StoredOrder, paymentId: string | undefined): Promise<StoredOrder> {
   const o = current.order;
   crashPoint("before_commit");
   try {
@@ -114,11 +117,11 @@ async function commit(ctx: Context, kv: KV, current: StoredOrder): Promise<Store
     // so the customer gets the money back and the order is cancelled.
     if (isFunctionError(err) && (err.code === 404 || err.code === 409)) {
       await refundPayment(ctx, o.orderId);
-      return transition(kv, current, { step: "releasing", cancelReason: "reservation_expired" });
+      return transition(kv, current, { step: "releasing", cancelReason: "reservation_expired", ...(paymentId ? { paymentId } : {}) });
     }
     throw err;
   }
-  return transition(kv, current, { status: "confirmed", step: "done" });
+  return transition(kv, current, { status: "confirmed", step: "done", ...(paymentId ? { paymentId } : {}) });
 }
 
 // reserve_stock is idempotent per orderId: asking again returns the live reservation, or fails when

@@ -37,7 +37,9 @@ void describe("local views", () => {
     await kv.put("a", JSON.stringify({ n: 1 }));
     const state = createStateAccess(await natsClient(hooks, server), 1);
     const view = state.view<{ n: number }>("view_test");
+    // Until its first load is done a view reads through to the server.
     assert.deepEqual(await view.get("a"), { n: 1 });
+    await eventually(() => view.lag().ready, 5000, "the first load");
     await kv.put("a", JSON.stringify({ n: 2 }));
     // The server answers a fresh read with what it has now, whatever the watch has delivered.
     assert.deepEqual(await view.get("a", { fresh: true }), { n: 2 });
@@ -74,12 +76,16 @@ void describe("local views", () => {
     assert.equal(put.code, undefined);
     const check = await send(nc, "fn.check_inventory", { items: [{ sku: "view-oil", quantity: 2 }] });
     assert.deepEqual((check.body as { items: { available: number }[] }).items[0]?.available, 9);
-    const stats = (await send(nc, "$SRV.STATS.check_inventory", "")).body as {
-      endpoints: { data: { views?: Record<string, { ready: boolean; lag_ms: number; pending: number }> } }[];
-    };
-    const inventory = stats.endpoints[0]?.data.views?.inventory;
-    assert.ok(inventory, JSON.stringify(stats));
-    assert.equal(inventory.ready, true);
+    type Stats = { endpoints: { data: { views?: Record<string, { ready: boolean; lag_ms: number; pending: number }> } }[] };
+    const inventory = await eventually(
+      async () => {
+        const stats = (await send(nc, "$SRV.STATS.check_inventory", "")).body as Stats;
+        const v = stats.endpoints[0]?.data.views?.inventory;
+        return v?.ready === true && v;
+      },
+      5000,
+      "STATS to show the inventory view loaded",
+    );
     assert.equal(typeof inventory.lag_ms, "number");
     const metrics = await (await fetch(`http://127.0.0.1:${host.ops?.port ?? 0}/metrics`)).text();
     assert.match(metrics, /nfn_view_lag_seconds\{bucket="inventory"\} [0-9.e-]+/);
