@@ -5,7 +5,7 @@ import request from "../../schemas/process_payment.request.json" with { type: "j
 import response from "../../schemas/process_payment.response.json" with { type: "json" };
 import { chargeOutcome } from "../_shared/payment-provider.ts";
 import { PAYMENTS_BUCKET, type PaymentRecord, parsePaymentRecord } from "../_shared/payment-store.ts";
-import { isRevisionConflict, stableUuid } from "../_shared/saga-ids.ts";
+import { stableUuid } from "../_shared/saga-ids.ts";
 
 /** The request body. */
 export interface PaymentInput {
@@ -38,21 +38,18 @@ export default defineFunction<PaymentInput, PaymentReply>({
   sharedSchemas: [common],
   limits: { timeoutMs: 5000 },
   async handler(input, ctx) {
-    const kv = await ctx.kv(PAYMENTS_BUCKET);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const entry = await kv.get(input.orderId);
-      const existing = entry && entry.operation === "PUT" ? parsePaymentRecord(entry.json<unknown>()) : undefined;
-      if (existing) return replay(ctx, input, existing);
-      const record = newRecord(input);
-      try {
-        await kv.create(input.orderId, JSON.stringify(record));
-      } catch (err) {
-        if (isRevisionConflict(err)) continue; // a concurrent call for the same order won: answer with its record
-        throw err;
-      }
-      return settle(ctx, record, true);
-    }
-    throw new FunctionError(409, `payment for order ${input.orderId} is being changed concurrently; retry`);
+    // One keyed update: the first call for an order stores its charge; any later (or concurrent) one gets that record.
+    const { record, created } = await ctx.keyed<PaymentRecord>(PAYMENTS_BUCKET).update<{ record: PaymentRecord; created: boolean }>(
+      input.orderId,
+      (cur) => {
+        const existing = parsePaymentRecord(cur);
+        if (existing) return { result: { record: existing, created: false } };
+        const fresh = newRecord(input);
+        return { write: fresh, result: { record: fresh, created: true } };
+      },
+      { expectNew: true },
+    );
+    return created ? settle(ctx, record, true) : replay(ctx, input, record);
   },
 });
 
