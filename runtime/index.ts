@@ -3,7 +3,7 @@
  * Functions import only from here.
  */
 export { defineFunction, isFunctionDefinition, DEFAULT_LIMITS, type FunctionDefinition } from "./define-function.ts";
-export { FunctionError, isFunctionError, ERROR_CODES, type ErrorCode, type ErrorType, type ErrorBody } from "./errors.ts";
+export { FunctionError, isFunctionError, ERROR_CODES, clipInput, type ErrorCode, type ErrorType, type ErrorBody } from "./errors.ts";
 export type {
   Context,
   FunctionSpec,
@@ -25,3 +25,4 @@ export type { Keyed, KeyedChange, KeyedUpdate, KeyedOptions, KeyedRecord, Update
 export { isRevisionConflict, isStoreUnavailable } from "./keyed-errors.ts";
 export { asStoreError } from "./keyed.ts";
 export type { View, ViewLag, ViewReadOptions } from "./view.ts";
+export { kvRetention, retentionFromEnv, type RetentionLimits } from "./retention.ts";

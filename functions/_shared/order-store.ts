@@ -1,16 +1,29 @@
-/** Reading and changing orders: keyed records, so every change is applied to the latest order with compare-and-set. */
-import type { Context, Keyed } from "../../runtime/index.ts";
-import { ORDERS_BUCKET, type OrderRecord, parseOrderRecord } from "./order-record.ts";
+/**
+ * Reading and changing orders: keyed records, so every change is applied to the latest order with
+ * compare-and-set, and keys are `kvKey(orderId)` (any schema-valid id is a key of its own).
+ */
+import { type Context, type Keyed, type RetentionLimits, kvRetention } from "../../runtime/index.ts";
+import { OPEN_ORDERS_BUCKET, ORDERS_BUCKET, type OrderRecord, parseOrderRecord } from "./order-record.ts";
 
 /** The orders bucket as keyed records. */
 export type KV = Keyed<OrderRecord>;
 
-/** The orders store of this connection (one per connection, so updates of an order coalesce). */
+/** Default limits of the orders bucket (`NFN_ORDERS_*`): a year of orders, 1 GiB, latest revision only. */
+export const ORDERS_RETENTION: RetentionLimits = { maxAgeMs: 365 * 86_400_000, maxBytes: 1024 ** 3, history: 1 };
+/** Default limits of the open-orders index (`NFN_ORDERS_OPEN_*`): an order settles in seconds, so a week is plenty. */
+export const OPEN_ORDERS_RETENTION: RetentionLimits = { maxAgeMs: 7 * 86_400_000, maxBytes: 64 * 1024 ** 2, history: 1 };
+
+/** The orders store of this connection (created with its limits on first use; one per connection, so updates coalesce). */
 export function ordersStore(ctx: Pick<Context, "keyed">): KV {
-  return ctx.keyed<OrderRecord>(ORDERS_BUCKET);
+  return ctx.keyed<OrderRecord>(ORDERS_BUCKET, { bucket: kvRetention(ORDERS_BUCKET, ORDERS_RETENTION) });
 }
 
-/** An order as read or written; `won` tells a transition's writer whether its change is the one stored. */
+/** The open-orders index bucket (key = orderId, a UUID made by create_order), created with its limits. */
+export function openOrdersBucket(ctx: Pick<Context, "kv">): ReturnType<Context["kv"]> {
+  return ctx.kv(OPEN_ORDERS_BUCKET, kvRetention(OPEN_ORDERS_BUCKET, OPEN_ORDERS_RETENTION));
+}
+
+/** An order as read or written. */
 export interface StoredOrder {
   order: OrderRecord;
 }
@@ -18,7 +31,8 @@ export interface StoredOrder {
 /** The order stored under `orderId`, or undefined. */
 export async function loadOrder(kv: KV, orderId: string): Promise<StoredOrder | undefined> {
   const order = parseOrderRecord(await kv.get(orderId));
-  return order && { order };
+  // The record must be the one asked for: a key is never taken for another order's.
+  return order && order.orderId === orderId ? { order } : undefined;
 }
 
 /** Stores a new order; undefined when one with that id exists already (an idempotent repeat or a race). */

@@ -4,8 +4,8 @@
  * outcome with a CAS. The request and recovery run the same code, so either can finish an order.
  */
 import { type Context, isFunctionError } from "../../runtime/index.ts";
-import { OPEN_ORDERS_BUCKET, type OrderRecord, isFinal, orderView } from "./order-record.ts";
-import { type KV, type StoredOrder, transition } from "./order-store.ts";
+import { type OrderRecord, isFinal, orderView } from "./order-record.ts";
+import { type KV, type StoredOrder, openOrdersBucket, transition } from "./order-store.ts";
 import { refundPayment } from "./payment-refund.ts";
 import { crashPoint } from "./saga-crash.ts";
 import { stableUuid } from "./saga-ids.ts";
@@ -31,7 +31,7 @@ export async function closeOrder(ctx: Context, order: OrderRecord): Promise<void
   const type = order.status === "confirmed" ? "order.confirmed" : "order.cancelled";
   const emitting = ctx.emit(type, order.orderId, { ...orderView(order) }, { eventId: stableUuid(type, order.orderId) });
   // The event and the index entry do not depend on each other: one round trip for both.
-  const open = await ctx.kv(OPEN_ORDERS_BUCKET);
+  const open = await openOrdersBucket(ctx);
   await Promise.all([emitting, open.delete(order.orderId)]);
 }
 

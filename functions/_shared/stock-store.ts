@@ -1,9 +1,17 @@
 /** The stock state opened together: sku records, reservation records and the stream of due reservations. */
 import { randomUUID } from "node:crypto";
 import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
-import type { Context, Keyed } from "../../runtime/index.ts";
+import { type Context, type Keyed, kvRetention } from "../../runtime/index.ts";
 import { inventoryStore } from "./inventory-store.ts";
-import { DUE_STREAM, RESERVATIONS_BUCKET, type Reservation, type StockRecord, type StockSettings, stockSettings } from "./stock-types.ts";
+import {
+  DUE_STREAM,
+  RESERVATIONS_BUCKET,
+  RESERVATIONS_RETENTION,
+  type Reservation,
+  type StockRecord,
+  type StockSettings,
+  stockSettings,
+} from "./stock-types.ts";
 
 /** Everything the stock operations touch. */
 export interface StockStore {
@@ -27,13 +35,7 @@ export function openStockStore(ctx: Context): Promise<StockStore> {
   return Promise.resolve({
     ctx,
     skus: inventoryStore(ctx),
-    reservations: ctx.keyed<Reservation>(RESERVATIONS_BUCKET, {
-      bucket: {
-        ttl: settings.limits.reservationsMaxAgeS * 1000,
-        max_bytes: settings.limits.reservationsMaxBytes,
-        history: settings.limits.history,
-      },
-    }),
+    reservations: ctx.keyed<Reservation>(RESERVATIONS_BUCKET, { bucket: kvRetention(RESERVATIONS_BUCKET, RESERVATIONS_RETENTION) }),
     settings,
     me: randomUUID(),
   });

@@ -1,4 +1,5 @@
 /** The shapes of stock state in KV and the settings that shape it (env, read when used). */
+import type { RetentionLimits } from "../../runtime/index.ts";
 
 /** KV bucket with one record per sku. */
 export const INVENTORY_BUCKET = "inventory";
@@ -117,23 +118,17 @@ export interface StockSettings {
   skewMs: number;
   /** NFN_SWEEP_BATCH: due reservations and skus one sweep looks at, at most. */
   sweepBatch: number;
-  /** Limits of the stock buckets and stream (README: Configuration). */
-  limits: StockLimits;
+  /** NFN_SKU_RECORD_MAX_BYTES: largest sku record (its in-progress marks). */
+  skuRecordMaxBytes: number;
 }
 
-/** Storage bounds of the stock state. */
-export interface StockLimits {
-  /** NFN_INVENTORY_MAX_BYTES. */
-  inventoryMaxBytes: number;
-  /** NFN_SKU_RECORD_MAX_BYTES: one sku record (its in-progress marks). */
-  skuRecordMaxBytes: number;
-  /** NFN_RESERVATIONS_MAX_AGE_S: a reservation record (and a release-before-reserve tombstone) is dropped this long after its last change. */
-  reservationsMaxAgeS: number;
-  /** NFN_RESERVATIONS_MAX_BYTES. */
-  reservationsMaxBytes: number;
-  /** NFN_STOCK_HISTORY: revisions kept per key in the stock buckets. */
-  history: number;
-}
+/** Default limits of the `inventory` bucket (`NFN_INVENTORY_*`): products stay until changed, so bytes and history only. */
+export const INVENTORY_RETENTION: RetentionLimits = { maxAgeMs: 0, maxBytes: 256 * 1024 ** 2, history: 1 };
+/**
+ * Default limits of the `reservations` bucket (`NFN_RESERVATIONS_*`): 30 days after its last change a
+ * reservation (or a release-before-reserve tombstone) is dropped; an order is settled long before.
+ */
+export const RESERVATIONS_RETENTION: RetentionLimits = { maxAgeMs: 30 * 86_400_000, maxBytes: 1024 ** 3, history: 1 };
 
 // Read at most once a second from process.env: every request asks, and the environment rarely changes.
 let cached: { at: number; settings: StockSettings } | undefined;
@@ -154,13 +149,7 @@ function readSettings(env: NodeJS.ProcessEnv): StockSettings {
     leaseMs: intFromEnv(env, "NFN_RESERVATION_LEASE_MS", 10_000, 100),
     skewMs: intFromEnv(env, "NFN_CLOCK_SKEW_MS", 1_000, 0),
     sweepBatch: intFromEnv(env, "NFN_SWEEP_BATCH", 256, 1),
-    limits: {
-      inventoryMaxBytes: intFromEnv(env, "NFN_INVENTORY_MAX_BYTES", 256 * 2 ** 20, 1024),
-      skuRecordMaxBytes: intFromEnv(env, "NFN_SKU_RECORD_MAX_BYTES", 512 * 1024, 1024),
-      reservationsMaxAgeS: intFromEnv(env, "NFN_RESERVATIONS_MAX_AGE_S", 30 * 86_400, 2 * MAX_TTL_SECONDS),
-      reservationsMaxBytes: intFromEnv(env, "NFN_RESERVATIONS_MAX_BYTES", 2 ** 30, 1024),
-      history: intFromEnv(env, "NFN_STOCK_HISTORY", 1, 1),
-    },
+    skuRecordMaxBytes: intFromEnv(env, "NFN_SKU_RECORD_MAX_BYTES", 512 * 1024, 1024),
   };
 }
 

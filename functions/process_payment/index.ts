@@ -4,7 +4,7 @@ import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/process_payment.request.json" with { type: "json" };
 import response from "../../schemas/process_payment.response.json" with { type: "json" };
 import { chargeOutcome } from "../_shared/payment-provider.ts";
-import { PAYMENTS_BUCKET, type PaymentRecord, parsePaymentRecord } from "../_shared/payment-store.ts";
+import { type PaymentRecord, parsePaymentRecord, paymentsStore } from "../_shared/payment-store.ts";
 import { stableUuid } from "../_shared/saga-ids.ts";
 
 /** The request body. */
@@ -39,7 +39,7 @@ export default defineFunction<PaymentInput, PaymentReply>({
   limits: { timeoutMs: 5000 },
   async handler(input, ctx) {
     // One keyed update: the first call for an order stores its charge; any later (or concurrent) one gets that record.
-    const { record, created } = await ctx.keyed<PaymentRecord>(PAYMENTS_BUCKET).update<{ record: PaymentRecord; created: boolean }>(
+    const { record, created } = await paymentsStore(ctx).update<{ record: PaymentRecord; created: boolean }>(
       input.orderId,
       (cur) => {
         const existing = parsePaymentRecord(cur);
@@ -67,15 +67,15 @@ function newRecord(input: PaymentInput): PaymentRecord {
   };
 }
 
+// Errors name no amount, currency or payment method of the stored record: they reach logs and
+// dashboards, and whoever sent the request may not be the one who paid.
 async function replay(ctx: Context, input: PaymentInput, record: PaymentRecord): Promise<PaymentReply> {
+  if (record.orderId !== input.orderId) throw new Error("payment record stored under another order's key");
   if (record.amountCents !== input.amountCents || record.currency !== input.currency || record.method !== input.method) {
-    throw new FunctionError(
-      422,
-      `order ${input.orderId} was already charged with ${record.amountCents} ${record.currency} by ${record.method}; a payment is made once per order`,
-    );
+    throw new FunctionError(422, "this order already has a payment with other terms; a payment is made once per order");
   }
   if (record.status === "refunded") {
-    throw new FunctionError(409, `the payment of order ${input.orderId} was refunded; place a new order to pay again`);
+    throw new FunctionError(409, "the payment of this order was refunded; place a new order to pay again");
   }
   return settle(ctx, record, Date.now() - Date.parse(record.createdAt) < REEMIT_WITHIN_MS);
 }
@@ -100,7 +100,5 @@ async function settle(ctx: Context, record: PaymentRecord, emit: boolean): Promi
       { paymentId, orderId, amountCents, currency, reason },
       { eventId: stableUuid("payment.failed", orderId) },
     );
-  throw new FunctionError(402, `payment method ${record.method} was declined (${reason}); use another payment method`, [
-    { paymentId, reason },
-  ]);
+  throw new FunctionError(402, `the payment method was declined (${reason}); use another payment method`, [{ paymentId, reason }]);
 }
