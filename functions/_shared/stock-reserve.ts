@@ -50,6 +50,7 @@ export async function reserveStock(store: StockStore, input: ReserveInput): Prom
 
 /** The outcome of a reservation someone else is making: waits, or takes it over once its maker's lease is over. */
 export async function outcome(store: StockStore, first: Reservation, lines?: StockLine[]): Promise<Reservation> {
+  let waits = 0;
   for (let r: Reservation | undefined = first; ; r = await readReservation(store, first.orderId)) {
     if (!r) throw new FunctionError(404, `order ${first.orderId} has no reservation`);
     if (lines && r.items.length > 0 && !sameLines(r.items, lines)) {
@@ -61,14 +62,22 @@ export async function outcome(store: StockStore, first: Reservation, lines?: Sto
       if (mine) return work(store, mine);
       continue;
     }
-    await pause(store, `the reservation of order ${r.orderId} is still being made by another request; retry shortly`);
+    // A live maker finishes in milliseconds; a dead one's lease ends at a known time: look often at
+    // first, then no more than a few times a second, so a crowd of retries does not flood the store.
+    const leaseLeft = (r.leaseUntil ?? 0) + store.settings.skewMs - Date.now();
+    await pause(
+      store,
+      `the reservation of order ${r.orderId} is still being made by another request; retry shortly`,
+      Math.max(5, Math.min(leaseLeft + 1, 5 * 2 ** Math.min(waits++, 6))),
+    );
   }
 }
 
-/** Waits a little before looking again; 503 (retry) when the deadline is too near. */
-export async function pause(store: StockStore, whyRetry: string): Promise<void> {
-  if (store.ctx.remainingMs() < 100 || store.ctx.signal.aborted) throw new FunctionError(503, whyRetry);
-  await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
+/** Waits about `ms` (less when the deadline is nearer) before looking again; 503 (retry) when the deadline is too near. */
+export async function pause(store: StockStore, whyRetry: string, ms = 10): Promise<void> {
+  const left = store.ctx.remainingMs() - 100;
+  if (left <= 0 || store.ctx.signal.aborted) throw new FunctionError(503, whyRetry);
+  await new Promise((resolve) => setTimeout(resolve, Math.min(left, ms * (0.5 + Math.random()))));
 }
 
 function sameLines(stored: StockLine[], asked: StockLine[]): boolean {
