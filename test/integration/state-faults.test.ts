@@ -8,6 +8,11 @@ import { configFromEnv } from "../../runtime/config.ts";
 import { startHost } from "../../runtime/host.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { toFunctionError } from "../../runtime/errors.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import { freePort, startNatsServer } from "../../runtime/nats-server.ts";
 import { Cleanup, natsClient, natsServer } from "../helpers/nats.ts";
 import { send } from "../helpers/requests.ts";
 import { TEST_JWT_SECRET, mintToken } from "../helpers/tokens.ts";
@@ -126,6 +131,46 @@ void describe("stock state under faults", () => {
     );
     assert.equal(r.code, 503, "still being made: retry");
     assert.equal((await sku(a))?.reserved, 0);
+  });
+
+  void it("reservations in flight when nats-server is killed and restarted are finished by the callers' retries", async () => {
+    const storeDir = mkdtempSync(join(tmpdir(), "nfn-fault-"));
+    hooks.after(() => rmSync(storeDir, { recursive: true, force: true }));
+    const port = await freePort();
+    let server = await startNatsServer({ port, storeDir });
+    hooks.after(() => server.stop());
+    const config = configFromEnv({ NATS_URL: server.url, LOG_LEVEL: "silent" });
+    const host = await startHost([verifyToken, putProduct, reserveStock], { config, log: createLogger({}, "silent") });
+    hooks.after(() => host.stop(1000));
+    const client = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    hooks.after(() => client.close());
+    const r = (fn: string, body: unknown, headers?: Record<string, string>) =>
+      send(client, `fn.${fn}`, body, { headers, timeout: 3000 }).catch((err: unknown) => ({ code: -1, err }));
+    const put = await r(
+      "put_product",
+      { sku: "killed-oil", name: "Oil", priceCents: 500, onHand: 1000 },
+      { Authorization: `Bearer ${admin}` },
+    );
+    assert.equal(put.code, undefined);
+    const orders = Array.from({ length: 40 }, (_, i) => `killed-${i}`);
+    // Every caller retries with its own orderId until it is answered (as the saga and the gateway's clients do).
+    const outcomes = orders.map(async (orderId) => {
+      for (const end = Date.now() + 40_000; Date.now() < end;) {
+        const reply = await r("reserve_stock", { orderId, items: [{ sku: "killed-oil", quantity: 2 }] });
+        if (reply.code === undefined) return 200;
+        if (reply.code !== -1 && reply.code !== 503 && reply.code !== 504) return reply.code;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return 0;
+    });
+    // Kill the server while those are in flight, then bring it back on the same port and store.
+    server.process.kill("SIGKILL");
+    await new Promise((resolve) => server.process.once("exit", resolve));
+    server = await startNatsServer({ port, storeDir });
+    const codes = await Promise.all(outcomes);
+    assert.deepEqual([...new Set(codes)], [200], `outcomes: ${JSON.stringify(codes)}`);
+    const rec = (await (await new Kvm(jetstream(client)).open("inventory")).get("killed-oil"))?.json<StockRecord>();
+    assert.equal(rec?.reserved, 80, "every order held exactly once");
   });
 
   void it("maps a store that is briefly away to 503, never 500", () => {
