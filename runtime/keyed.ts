@@ -280,3 +280,14 @@ export function asStoreError(err: unknown): unknown {
   if (isFunctionError(err) || !isStoreUnavailable(err)) return err;
   return new FunctionError(503, "the state store is unavailable for the moment; retry shortly", undefined, { cause: err });
 }
+
+/** `keyed` used only once `gate` resolves: how a request's context makes keyed records pass the same bucket checks as `ctx.kv`. */
+export function gatedKeyed<T>(keyed: Keyed<T>, gate: Promise<unknown>): Keyed<T> {
+  // A refused gate is reported by each use; nobody waiting on it is not an unhandled rejection.
+  gate.catch(() => undefined);
+  return {
+    bucket: keyed.bucket,
+    get: (id) => gate.then(() => keyed.get(id)),
+    update: (id, fn, options) => gate.then(() => keyed.update(id, fn, options)),
+  };
+}

@@ -166,3 +166,14 @@ export class KvView<T> implements View<T> {
     this.revision = Math.max(this.revision, revision);
   }
 }
+
+/** `view` used only once `gate` resolves (the bucket checks of `ctx.kv`, applied to a request's reads). */
+export function gatedView<T>(view: View<T>, gate: Promise<unknown>): View<T> {
+  gate.catch(() => undefined);
+  return {
+    bucket: view.bucket,
+    readers: view.readers,
+    get: (id, options) => gate.then(() => view.get(id, options)),
+    lag: () => view.lag(),
+  };
+}
