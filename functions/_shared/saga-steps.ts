@@ -62,7 +62,7 @@ async function reserve(ctx: Context, kv: KV, current: StoredOrder): Promise<Stor
   } catch (err) {
     // Short or unknown stock: nothing was reserved (all or nothing), but release anyway so that a
     // concurrent recovery's reserve for this order can no longer succeed.
-    if (isStockRefusal(err)) return transition(kv, current, { step: "releasing", cancelReason: "out_of_stock" });
+    if (isStockRefusal(err)) return transition(kv, current, { step: "releasing", cancelReason: refusalReason(err) });
     throw err;
   }
   crashPoint("after_reserve");
@@ -139,6 +139,12 @@ async function reservationHolds(ctx: Context, o: OrderRecord): Promise<boolean> 
 // 404 (unknown sku) and 409 (short, released, other lines) refuse the reservation for good; a
 // reservation still being made or settled elsewhere answers 503, which is transient: the order
 // stays pending for the next attempt or recovery.
+// A reservation that expired, or whose maker died, was released: its stock was not short.
+function refusalReason(err: unknown): "out_of_stock" | "reservation_expired" {
+  const reason = isFunctionError(err) ? err.details?.[0]?.reason : undefined;
+  return reason === "expired" || reason === "abandoned" ? "reservation_expired" : "out_of_stock";
+}
+
 function isStockRefusal(err: unknown): boolean {
   return isFunctionError(err) && (err.code === 404 || err.code === 409);
 }

@@ -110,7 +110,10 @@ export function answer(r: Reservation): Reservation {
       if (reason === "released_before_reserve") {
         throw new FunctionError(409, `order ${r.orderId} was released before it was reserved; reserve with a new orderId`);
       }
-      throw new FunctionError(409, `the reservation of order ${r.orderId} was released (${reason}); reserve with a new orderId`);
+      // The reason (no lines, no amounts) tells a saga why, so it never cancels for a reason that is not true.
+      throw new FunctionError(409, `the reservation of order ${r.orderId} was released (${reason}); reserve with a new orderId`, [
+        { reason },
+      ]);
     }
   }
 }
