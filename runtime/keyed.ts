@@ -26,6 +26,11 @@ export interface KeyedOptions {
   maxBytes?: number;
   /** Options used when the bucket is created: `ttl` (max age, ms), `max_bytes`, `history`. */
   bucket?: Partial<KvOptions>;
+  /**
+   * The KV key of an id; `kvKey` by default. Only for ids that are keys already, built from
+   * `kvKey`-encoded parts (a key with several tokens). The options of a bucket's first use apply.
+   */
+  keyOf?: (id: string) => string;
 }
 
 /** A record as read, with the revision a compare-and-set names (0: never written). */
@@ -81,6 +86,7 @@ export class KeyedBucket<T> implements Keyed<T> {
   private readonly queues = new Map<string, Waiting[]>();
   private readonly cache = new Map<string, KeyedRecord<unknown>>();
   private readonly maxBytes: number;
+  private readonly keyOf: (id: string) => string;
 
   constructor(
     readonly bucket: string,
@@ -88,6 +94,7 @@ export class KeyedBucket<T> implements Keyed<T> {
     options: KeyedOptions = {},
   ) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.keyOf = options.keyOf ?? kvKey;
   }
 
   /** The value this instance last wrote or read for an encoded key, without asking the server. */
@@ -96,7 +103,7 @@ export class KeyedBucket<T> implements Keyed<T> {
   }
 
   async get(id: string): Promise<T | undefined> {
-    const key = kvKey(id);
+    const key = this.keyOf(id);
     try {
       const rec = await this.read(await this.open(), key);
       return rec.value as T | undefined;
@@ -108,7 +115,7 @@ export class KeyedBucket<T> implements Keyed<T> {
   update<R>(id: string, fn: KeyedUpdate<T, R>, options: UpdateOptions = {}): Promise<R> {
     let key: string;
     try {
-      key = kvKey(id);
+      key = this.keyOf(id);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
