@@ -29,6 +29,7 @@ export const VERBS: Readonly<Record<string, () => Promise<VerbModule>>> = {
   status: () => import("../commands/status.ts"),
   gateway: () => import("../commands/gateway.ts"),
   dashboard: () => import("../commands/dashboard.ts"),
+  auth: () => import("../commands/auth.ts"),
 };
 
 /** One line of the root help: the verb's usage term and its description. */

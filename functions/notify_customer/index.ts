@@ -2,7 +2,13 @@
 import { FunctionError, defineFunction, type Context, type DomainEvent } from "../../runtime/index.ts";
 import request from "../../schemas/notify_customer.request.json" with { type: "json" };
 import response from "../../schemas/notify_customer.response.json" with { type: "json" };
-import { type NotificationRecord, notificationKey, notificationText, notificationsStore } from "../_shared/notification-store.ts";
+import {
+  type NotificationRecord,
+  notificationKey,
+  notificationText,
+  notificationsStore,
+  NOTIFICATIONS_BUCKET,
+} from "../_shared/notification-store.ts";
 import { stableUuid } from "../_shared/saga-ids.ts";
 
 /** The order events this function reacts to. */
@@ -15,6 +21,8 @@ export default defineFunction<Record<string, never>, Record<string, never>>({
     "Records a customer notification and emits notification.sent once per order event (triggered by order.confirmed/order.cancelled)",
   request,
   response,
+  kv: [NOTIFICATIONS_BUCKET],
+  emits: ["notification.sent"],
   endpoint: false,
   trigger: { events: NOTIFY_ON, maxDeliveries: 5, backoffMs: [200, 1000, 5000] },
   handler() {

@@ -4,7 +4,7 @@ import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/process_payment.request.json" with { type: "json" };
 import response from "../../schemas/process_payment.response.json" with { type: "json" };
 import { chargeOutcome } from "../_shared/payment-provider.ts";
-import { type PaymentRecord, parsePaymentRecord, paymentsStore } from "../_shared/payment-store.ts";
+import { type PaymentRecord, parsePaymentRecord, paymentsStore, PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
 import { stableUuid } from "../_shared/saga-ids.ts";
 
 /** The request body. */
@@ -35,6 +35,8 @@ export default defineFunction<PaymentInput, PaymentReply>({
   description: "Charges an order once (simulated provider: pm_card_visa succeeds, pm_card_chargeDeclined is declined with 402)",
   request,
   response,
+  kv: [PAYMENTS_BUCKET],
+  emits: ["payment.succeeded", "payment.failed"],
   sharedSchemas: [common],
   limits: { timeoutMs: 5000 },
   async handler(input, ctx) {
