@@ -13,7 +13,6 @@ import { driveOrder } from "../_shared/saga-steps.ts";
 import { fingerprint, stableUuid } from "../_shared/saga-ids.ts";
 import { recoverySettings } from "./recovery-settings.ts";
 import { PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
-import { INVENTORY_BUCKET } from "../_shared/stock-types.ts";
 import { OPEN_ORDERS_BUCKET, ORDERS_BUCKET } from "../_shared/order-record.ts";
 
 /** The request body. */
@@ -28,12 +27,11 @@ export default defineFunction<CreateOrderInput, OrderView>({
   description: "Places an order: reserves stock, charges the payment method, commits; replies confirmed or cancelled",
   request,
   response,
-  // inventory: the catalog view that prices an order (read only).
-  kv: [ORDERS_BUCKET, OPEN_ORDERS_BUCKET, PAYMENTS_BUCKET, INVENTORY_BUCKET],
+  kv: [ORDERS_BUCKET, OPEN_ORDERS_BUCKET, PAYMENTS_BUCKET],
   emits: ["order.created", "order.confirmed", "order.cancelled", "payment.refunded"],
   sharedSchemas: [common, orderSchema],
   auth: { scopes: ["orders:write"] },
-  calls: ["reserve_stock", "process_payment", "commit_stock", "release_stock"],
+  calls: ["check_inventory", "reserve_stock", "process_payment", "commit_stock", "release_stock"],
   limits: { timeoutMs: 10_000, maxInFlight: 512 },
   timers: [
     {
