@@ -92,6 +92,8 @@ export class KeyedBucket<T> implements Keyed<T> {
     readonly bucket: string,
     private readonly open: () => Promise<KV>,
     options: KeyedOptions = {},
+    /** A read answered by the stream's leader (a replica's direct get may lag); the plain read when absent. */
+    private readonly leaderRead?: (key: string) => Promise<KeyedRecord<unknown>>,
   ) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.keyOf = options.keyOf ?? kvKey;
@@ -165,14 +167,15 @@ export class KeyedBucket<T> implements Keyed<T> {
     if (!base && batch.every((w) => w.expectNew)) base = { value: undefined, revision: 0 };
     if (!base) {
       base = await this.read(kv, key);
-      fresh = true;
+      fresh = this.leaderRead === undefined;
     }
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const applied = this.apply(base.value, batch);
       if (!applied.changed) {
-        // Nothing to write: the answers (a refusal, say) must come from the latest value, not a cached one.
+        // Nothing to write: the answers (a refusal, say) must come from the latest value, not a cached
+        // one or a lagging replica's, so they are confirmed by the leader.
         if (!fresh) {
-          const latest = await this.read(kv, key);
+          const latest = await this.readLatest(kv, key);
           fresh = true;
           if (latest.revision !== base.revision) {
             base = latest;
@@ -191,7 +194,7 @@ export class KeyedBucket<T> implements Keyed<T> {
         if (!isRevisionConflict(err)) throw err;
         this.cache.delete(key);
         base = await this.read(kv, key);
-        fresh = true;
+        fresh = this.leaderRead === undefined;
       }
     }
     throw new Error(`keyed record ${this.bucket}/${key}: gave up after ${MAX_ROUNDS} conflicting writes`);
@@ -251,6 +254,13 @@ export class KeyedBucket<T> implements Keyed<T> {
       409,
       `record ${shown} in ${this.bucket} would grow to ${bytes} bytes, over its limit of ${this.maxBytes}; the change was not made`,
     );
+  }
+
+  private async readLatest(kv: KV, key: string): Promise<KeyedRecord<unknown>> {
+    if (!this.leaderRead) return this.read(kv, key);
+    const rec = await this.leaderRead(key);
+    this.remember(key, rec);
+    return rec;
   }
 
   private async read(kv: KV, key: string): Promise<KeyedRecord<unknown>> {

@@ -2,7 +2,7 @@
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { type Keyed, KeyedBucket, type KeyedOptions } from "./keyed.ts";
+import { type Keyed, KeyedBucket, type KeyedOptions, type KeyedRecord } from "./keyed.ts";
 import { KvView, type View } from "./view.ts";
 
 /** KV and JetStream for one connection. */
@@ -33,13 +33,28 @@ export function createStateAccess(nc: NatsConnection, replicas: number): StateAc
     }
     return opened;
   };
+  // STREAM.MSG.GET is answered by the stream's leader, unlike a direct get that any replica may answer.
+  const leaderRead = async (bucket: string, key: string): Promise<KeyedRecord<unknown>> => {
+    await kv(bucket);
+    const jsm = await js.jetstreamManager(false);
+    const msg = await jsm.streams.getMessage(`KV_${bucket}`, { last_by_subj: `$KV.${bucket}.${key}` });
+    if (!msg) return { value: undefined, revision: 0 };
+    const op = msg.header?.get("KV-Operation");
+    if (op === "DEL" || op === "PURGE" || msg.data.length === 0) return { value: undefined, revision: msg.seq };
+    return { value: JSON.parse(new TextDecoder().decode(msg.data)) as unknown, revision: msg.seq };
+  };
   return {
     js,
     kv,
     keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T> {
       let keyed = keyedBuckets.get(bucket);
       if (!keyed) {
-        keyed = new KeyedBucket<unknown>(bucket, () => kv(bucket, options?.bucket), options);
+        keyed = new KeyedBucket<unknown>(
+          bucket,
+          () => kv(bucket, options?.bucket),
+          options,
+          (key) => leaderRead(bucket, key),
+        );
         keyedBuckets.set(bucket, keyed);
       }
       // One store per bucket holds records of one shape: the caller names it.
