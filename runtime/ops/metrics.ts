@@ -40,6 +40,12 @@ export function enableFunctionMetrics(): void {
     labelNames: ["function", "version"],
     registers: [registry],
   });
+  const rejectedReply = new Counter({
+    name: "nfn_function_rejected_reply_subject_total",
+    help: "Requests dropped unanswered because their reply subject is not an inbox",
+    labelNames: ["function", "version"],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "nfn_function_duration_seconds",
     help: "Time from receiving a request to its reply",
@@ -77,6 +83,7 @@ export function enableFunctionMetrics(): void {
       for (const [bucket, lag] of Object.entries(viewLags())) this.set({ bucket }, lag.pending);
     },
   });
+  opsHooks.onRejectedReply = (fn, version) => rejectedReply.inc({ function: fn, version });
   opsHooks.onRequest = (fn, version, elapsedNs, code) => {
     const labels = { function: fn, version };
     requests.inc(labels);
