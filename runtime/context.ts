@@ -6,6 +6,8 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { CallOptions, Caller, Context, DomainEvent, EmitOptions } from "./types.ts";
 import type { Logger } from "./logger.ts";
 import type { StateAccess } from "./state.ts";
+import { type Keyed, type KeyedOptions, gatedKeyed } from "./keyed.ts";
+import { type View, gatedView } from "./view.ts";
 import { type TraceContext, childTraceparent, continueTrace, formatTraceparent } from "./trace.ts";
 import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
 import { decodeReply, requestFunction } from "./call.ts";
@@ -181,6 +183,17 @@ export class RequestContext implements Context {
       return Promise.reject(err);
     }
     return this.scope.state.kv(bucket, options);
+  }
+
+  // Both open their bucket through `this.kv`, so they are allowed exactly the buckets `ctx.kv` is.
+  keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T> {
+    return gatedKeyed(this.scope.state.keyed<T>(bucket, options), this.kv(bucket, options?.bucket));
+  }
+
+  view<T>(bucket: string, options?: KeyedOptions): View<T> {
+    const view = this.scope.state.view<T>(bucket, options);
+    view.readers.add(this.scope.fn.name);
+    return gatedView(view, this.kv(bucket, options?.bucket));
   }
 
   async emit<T extends Record<string, unknown>>(

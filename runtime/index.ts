@@ -25,6 +25,10 @@ export { RunsAdmin, RunLookupError, type RunSummary, type RunDetail } from "./du
 export { isDurableSignal } from "./durable/signals.ts";
 export type { DurableOptions, StepOptions, StepRun, WaitOptions, EventMatch } from "./durable/types.ts";
 export type { RunStatus, StepRecord } from "./durable/records.ts";
+export type { Keyed, KeyedChange, KeyedUpdate, KeyedOptions, KeyedRecord, UpdateOptions } from "./keyed.ts";
+export { isRevisionConflict, isStoreUnavailable } from "./keyed-errors.ts";
+export { asStoreError } from "./keyed.ts";
+export type { View, ViewLag, ViewReadOptions } from "./view.ts";
 export { verifyJwt, MAX_TOKEN_LENGTH, CLOCK_TOLERANCE_SEC, type VerifiedToken } from "./auth/verify-jwt.ts";
 export { authKeys, checkAuthConfig, hasAnyKey, MIN_SECRET_BYTES, NO_KEY_MESSAGE, type AuthKeys } from "./auth/keys.ts";
 export { kvRetention, retentionFromEnv, type RetentionLimits } from "./retention.ts";

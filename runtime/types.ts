@@ -3,6 +3,8 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { KV, KvOptions } from "@nats-io/kv";
 import type { Logger } from "./logger.ts";
 import type { DurableOptions, StepOptions, StepRun, WaitOptions } from "./durable/types.ts";
+import type { Keyed, KeyedOptions } from "./keyed.ts";
+import type { View } from "./view.ts";
 
 /** Resource limits of one function. */
 export interface FunctionLimits {
@@ -100,6 +102,10 @@ export interface Context {
   call<T = unknown>(fn: string, input: unknown, options?: CallOptions): Promise<T>;
   /** A JetStream KV bucket, created on first use. */
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV>;
+  /** Keyed records of a bucket: updates over the latest value, compare-and-set, coalesced per key (runtime/keyed.ts). */
+  keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T>;
+  /** A bucket held in memory, kept current by a KV watch: for reads that may be slightly stale (runtime/view.ts). */
+  view<T>(bucket: string, options?: KeyedOptions): View<T>;
   /** Publishes a domain event on the EVENTS stream, exactly once per eventId. */
   emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T, options?: EmitOptions): Promise<DomainEvent<T>>;
   /** JetStream, for streams and object stores beyond KV. */
