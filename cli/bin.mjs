@@ -22,7 +22,7 @@ function buildIsCurrent() {
 }
 
 // Verbs that import the user's TypeScript functions need tsx's loader either way.
-const LOADS_TYPESCRIPT = new Set(["serve", "dev", "test"]);
+const LOADS_TYPESCRIPT = new Set(["serve", "dev", "test", "auth"]);
 const args = process.argv.slice(2);
 const wantsHelp = args.includes("--help") || args.includes("-h") || args[0] === "help";
 const needsTsx = !wantsHelp && args.some((a) => LOADS_TYPESCRIPT.has(a));
