@@ -44,6 +44,9 @@ export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O
   if (spec.visibility !== undefined && spec.visibility !== "public" && spec.visibility !== "internal") {
     throw new Error(`function ${spec.name}: visibility must be "public" or "internal"`);
   }
+  if (spec.nestjs !== undefined && typeof spec.nestjs !== "boolean") {
+    throw new Error(`function ${spec.name}: nestjs must be true or false`);
+  }
   const shared = spec.sharedSchemas ?? [];
   return Object.freeze({
     ...spec,

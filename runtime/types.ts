@@ -129,6 +129,11 @@ export interface FunctionSpec<I = unknown, O = unknown> {
   visibility?: Visibility;
   /** Needs a verified caller (`Authorization: Bearer <jwt>`). */
   auth?: AuthRequirement;
+  /**
+   * Also answer NestJS's NATS transport (`send('<name>', data)`, `send({cmd: '<name>'}, data)`) and
+   * store NestJS emits of the trigger's events. Public functions only. Default: `NFN_NESTJS=1`.
+   */
+  nestjs?: boolean;
   /** Functions this one calls with `ctx.call` (recorded in the manifest). */
   calls?: string[];
   /** Serve a request endpoint. Default true; false for event-only functions. */

@@ -1,0 +1,172 @@
+/**
+ * A real @nestjs/microservices NATS client against the served marketplace (NFN_NESTJS=1): seed
+ * 004's calls (`send('check_inventory', …)`, `send({cmd: 'check_inventory'}, …)` with timeout(5000)
+ * and retry(3), `emit('order_created', …)`), contract errors as NestJS RPC errors, auth, STATS,
+ * visibility, and the same reply as `nfn invoke`.
+ */
+import "reflect-metadata";
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { ClientNats, NatsRecordBuilder } from "@nestjs/microservices";
+import { headers as natsHeaders, Empty } from "@nats-io/nats-core";
+import { firstValueFrom, retry, timeout } from "rxjs";
+import { runInvoke } from "../../cli/commands/invoke.ts";
+import { captureIo } from "../../cli/lib/io.ts";
+import { runCore } from "../../cli/lib/program.ts";
+import { defineFunction, FunctionError, type DomainEvent } from "../../runtime/index.ts";
+import { marketplaceFunctions, startMarketplace, type Marketplace } from "../fixtures/marketplace.ts";
+import { Cleanup, eventually } from "../helpers/nats.ts";
+
+const hooks = new Cleanup();
+const received: DomainEvent[] = [];
+let flakyCalls = 0;
+
+/** Fails twice with 503, then answers: what `retry(3)` is for. */
+const nestFlaky = defineFunction<Record<string, never>, { attempt: number }>({
+  name: "nest_flaky",
+  version: "1.0.0",
+  description: "Unavailable for its first two calls",
+  request: { type: "object", additionalProperties: false, properties: {} },
+  response: { type: "object", properties: { attempt: { type: "integer" } }, required: ["attempt"] },
+  handler() {
+    flakyCalls++;
+    if (flakyCalls <= 2) throw new FunctionError(503, "warming up");
+    return { attempt: flakyCalls };
+  },
+});
+
+/** Consumes what NestJS callers emit as `order_created`. */
+const nestListener = defineFunction({
+  name: "nest_listener",
+  version: "1.0.0",
+  description: "Records order_created events",
+  request: { type: "object" },
+  response: { type: "object" },
+  endpoint: false,
+  trigger: { events: ["order_created"] },
+  handler: () => ({}),
+  onEvent(event) {
+    received.push(event);
+  },
+});
+
+/** Public, but opted out of NestJS even under NFN_NESTJS=1. */
+const nativeOnly = defineFunction({
+  name: "native_only",
+  version: "1.0.0",
+  description: "Answers only its native subject",
+  request: { type: "object" },
+  response: { type: "object" },
+  nestjs: false,
+  handler: () => ({ ok: true }),
+});
+
+let market: Marketplace;
+let client: ClientNats;
+const items = [{ sku: "NEST-OIL", quantity: 2 }];
+
+async function statsOf(fn: string): Promise<{ num_requests: number; num_errors: number }> {
+  const msg = await market.nc.request(`$SRV.STATS.${fn}`, Empty, { timeout: 2000 });
+  const ep = msg.json<{ endpoints: { num_requests: number; num_errors: number }[] }>().endpoints[0];
+  assert.ok(ep, `STATS of ${fn} has an endpoint`);
+  return ep;
+}
+
+describe("NestJS callers served unchanged", () => {
+  before(async () => {
+    market = await startMarketplace(hooks, {
+      env: { NFN_NESTJS: "1" },
+      functions: [...marketplaceFunctions, nestFlaky, nestListener, nativeOnly],
+    });
+    await market.seed([{ sku: "NEST-OIL", priceCents: 1299, onHand: 40 }]);
+    client = new ClientNats({ servers: [market.server.url] });
+    await client.connect();
+    hooks.after(() => client.close());
+  });
+  after(() => hooks.run());
+
+  it("send('check_inventory') with timeout(5000) and retry(3) gets the same reply as nfn invoke", async () => {
+    const nest = await firstValueFrom(client.send("check_inventory", { items }).pipe(timeout(5000), retry(3)));
+    const io = captureIo({ env: { NATS_URL: market.server.url } });
+    const code = await runCore(() => runInvoke("check_inventory", JSON.stringify({ items }), {}, io), io);
+    assert.equal(code, 0, io.err());
+    assert.deepEqual(nest, JSON.parse(io.out()));
+    assert.deepEqual(nest, {
+      available: true,
+      items: [{ sku: "NEST-OIL", requested: 2, available: 40, ok: true, priceCents: 1299, currency: "EUR", name: "NEST-OIL" }],
+    });
+  });
+
+  it("send({cmd: 'check_inventory'}) reaches the same function", async () => {
+    const reply = await firstValueFrom(client.send({ cmd: "check_inventory" }, { items }).pipe(timeout(5000), retry(3)));
+    assert.deepEqual(reply, await firstValueFrom(client.send("check_inventory", { items })));
+  });
+
+  it("a body that fails the schema comes back as an RPC error with code, type, message and JSON Pointer details", async () => {
+    // seed 004 sends the bare array of lines; the contract wants {items: [...]}
+    const err = await firstValueFrom(client.send("check_inventory", [{ productId: "NEST-OIL", quantity: 2 }]).pipe(timeout(5000))).then(
+      () => assert.fail("expected an error"),
+      (e: unknown) => e as { code: number; type: string; message: string; details: { path: string }[] },
+    );
+    assert.equal(err.code, 400);
+    assert.equal(err.type, "VALIDATION");
+    assert.match(err.message, /check_inventory/);
+    assert.ok(Array.isArray(err.details) && err.details.length > 0);
+    assert.equal(typeof err.details[0]?.path, "string");
+  });
+
+  it("requests count in the function's STATS like native ones, errors included", async () => {
+    const before = await statsOf("check_inventory");
+    await firstValueFrom(client.send("check_inventory", { items }));
+    await firstValueFrom(client.send({ cmd: "check_inventory" }, { items: [] })).catch(() => undefined);
+    const now = await statsOf("check_inventory");
+    assert.equal(now.num_requests, before.num_requests + 2);
+    assert.equal(now.num_errors, before.num_errors + 1);
+  });
+
+  it("retry(3) re-sends after an error reply until the function answers", async () => {
+    const reply = await firstValueFrom(client.send("nest_flaky", {}).pipe(timeout(5000), retry(3)));
+    assert.deepEqual(reply, { attempt: 3 });
+    const stats = await statsOf("nest_flaky");
+    assert.equal(stats.num_requests, 3);
+    assert.equal(stats.num_errors, 2);
+  });
+
+  it("auth is the native one: no token gets 401, a token in the NATS headers places the order", async () => {
+    const order = { items: [{ sku: "NEST-OIL", quantity: 1 }], paymentMethod: "pm_card_visa" };
+    await assert.rejects(firstValueFrom(client.send("create_order", order).pipe(timeout(5000))), { code: 401, type: "UNAUTHORIZED" });
+    const h = natsHeaders();
+    h.set("Authorization", `Bearer ${market.tokens.customer}`);
+    const placed = (await firstValueFrom(
+      client.send("create_order", new NatsRecordBuilder(order).setHeaders(h).build()).pipe(timeout(10_000)),
+    )) as { status: string; customerId: string };
+    assert.equal(placed.status, "confirmed");
+    assert.equal(placed.customerId, "customer-1");
+  });
+
+  it("a body over the function's limit gets 413 before anything else", async () => {
+    const big = { items: [{ sku: "x".repeat(70_000), quantity: 1 }] };
+    await assert.rejects(firstValueFrom(client.send("check_inventory", big).pipe(timeout(5000))), { code: 413, type: "PAYLOAD_TOO_LARGE" });
+  });
+
+  it("internal functions and opted-out ones answer no NestJS subject", async () => {
+    for (const subject of ["reserve_stock", '{"cmd":"reserve_stock"}', "process_payment", "native_only", '{"cmd":"native_only"}']) {
+      const packet = JSON.stringify({ pattern: subject, data: { orderId: "nest-hoard" }, id: "1" });
+      await assert.rejects(
+        market.nc.request(subject, packet, { timeout: 2000 }),
+        (e: Error) => /no responders/i.test(String(e.message) + String(e.cause)),
+        subject,
+      );
+    }
+    assert.deepEqual(await market.stock("NEST-OIL").then((s) => s.reserved), 0);
+  });
+
+  it("emit('order_created') lands on EVENTS as a domain event that a trigger consumes", async () => {
+    await firstValueFrom(client.emit("order_created", { orderId: "nest-o-1", items }));
+    const event = await eventually(() => received.find((e) => e.aggregateId === "nest-o-1"), 10_000, "the trigger to get the emit");
+    assert.equal(event.eventType, "order_created");
+    assert.deepEqual(event.eventData, { orderId: "nest-o-1", items });
+    assert.equal(event.metadata.source, "nestjs");
+    assert.equal(typeof event.metadata.correlationId, "string");
+  });
+});
