@@ -21,7 +21,11 @@ interface VerifiedToken {
 const accepted = new Map<string, { caller: Caller; until: number }>();
 
 /** Checks the bearer token through verify_token and the required scopes; 401 or 403 when it fails. */
-export async function verifyCaller(ctx: Context, authorization: string | undefined, requirement: AuthRequirement): Promise<Caller> {
+export async function verifyCaller(
+  ctx: Pick<Context, "call">,
+  authorization: string | undefined,
+  requirement: AuthRequirement,
+): Promise<Caller> {
   const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
   const token = match?.[1];
   if (!token) throw new FunctionError(401, "missing bearer token: send the header Authorization: Bearer <jwt>");
@@ -39,7 +43,7 @@ function cachedCaller(token: string): Caller | undefined {
   return undefined;
 }
 
-async function askVerifyToken(ctx: Context, token: string): Promise<Caller> {
+async function askVerifyToken(ctx: Pick<Context, "call">, token: string): Promise<Caller> {
   const verified = await ctx.call<VerifiedToken>(VERIFY_TOKEN_FUNCTION, { token });
   const caller: Caller = { sub: verified.sub, scopes: verified.scopes, claims: verified.claims };
   const expiresAt = typeof verified.exp === "number" ? verified.exp * 1000 : Date.now();
