@@ -31,7 +31,8 @@ export async function initInvoke(traceHandler) {
 /** Redraws the selected function's chart (called on every snapshot). */
 export function refreshInvokeChart() {
   const box = $("#invoke-chart");
-  if (box && selected) box.innerHTML = latencyChart(selected, { width: 360, height: 90, points: 300, axis: true });
+  if (box && selected)
+    box.innerHTML = `<div class="chart-title">${esc(selected)} latency over the last 5 minutes (ms): <span class="legend"><i class="p50"></i>p50 <i class="p99"></i>p99</span></div>${latencyChart(selected, { width: 380, height: 80, points: 300, axis: true })}`;
 }
 
 function resolve(schema, root) {

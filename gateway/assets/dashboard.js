@@ -24,13 +24,13 @@ function renderFunctions(functions) {
         `<td class="num rps">${f.reqPerSec.toFixed(1)}</td><td class="num requests">${f.requests}</td>` +
         `<td class="num">${ms(f.p50Ms)}</td><td class="num">${ms(f.p99Ms)}</td><td class="latency">${latencyChart(f.name)}</td>` +
         `<td class="num ${f.errorRate > 0 ? "err" : ""}">${pct(f.errorRate)}</td><td class="num">${f.inFlight}</td>` +
-        `<td class="err last-error">${esc(f.lastError)}</td></tr>`,
+        `<td class="err"><span class="clip" title="${esc(f.lastError)}">${esc(f.lastError)}</span></td></tr>`,
     );
     for (const i of f.instances) {
       rows.push(
         `<tr class="instance"><td><code title="${esc(i.id)}">…${esc(i.id.slice(-8))}</code></td><td>${esc(i.version)}</td><td><code>${esc(short(i.bundle))}</code></td>` +
           `<td class="num"></td><td class="num">${i.requests}</td><td class="num">${ms(i.p50Ms)}</td><td class="num">${ms(i.p99Ms)}</td><td></td>` +
-          `<td class="num">${i.requests === 0 ? "" : pct(i.errors / i.requests)}</td><td class="num">${i.inFlight}</td><td class="err">${esc(i.lastError)}</td></tr>`,
+          `<td class="num">${i.requests === 0 ? "" : pct(i.errors / i.requests)}</td><td class="num">${i.inFlight}</td><td class="err"><span class="clip" title="${esc(i.lastError)}">${esc(i.lastError)}</span></td></tr>`,
       );
     }
   }
@@ -56,6 +56,7 @@ function renderRequests(requests) {
   const body = $("#requests tbody");
   if (!requests || requests.length === 0) return;
   body.innerHTML = requests
+    .slice(0, 12)
     .map((r) => {
       const cls = r.status < 300 ? "ok" : r.status >= 500 ? "bad" : "warn";
       const key = r.correlationId || r.traceId;
