@@ -16,6 +16,9 @@ import type { EventFeed } from "./event-feed.ts";
 import { exampleFor } from "./schema-example.ts";
 import { toFunctionError } from "../runtime/errors.ts";
 
+/** Trace reads served at once. */
+const MAX_TRACES_IN_FLIGHT = 4;
+
 /** What the dashboard routes read from. */
 export interface DashboardDeps {
   nc: NatsConnection;
@@ -47,6 +50,7 @@ export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
       }
     };
 
+  let tracesInFlight = 0;
   app.use("/fn/*", deps.requests.middleware());
 
   app.get(
@@ -74,7 +78,7 @@ export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
       await deps.discovery.refresh().catch(() => {});
       const functions = deps.discovery
         .list()
-        .filter((r) => r.instances.some((i) => i.metadata.visibility === "public"))
+        .filter((r) => r.instances.every((i) => i.metadata.visibility === "public"))
         .map((r) => ({
           name: r.name,
           version: r.version,
@@ -102,7 +106,16 @@ export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
           400,
         );
       }
-      return c.json(await readTrace(deps.nc, deps.requests, deps.events, id, viewer.admin));
+      // Each trace reads up to MAX_TRACE_SCAN messages: a few at a time, the rest are told to retry.
+      if (tracesInFlight >= MAX_TRACES_IN_FLIGHT) {
+        return c.json({ error: { code: 429, type: "OVERLOADED", message: "the dashboard is reading other traces; retry shortly" } }, 429);
+      }
+      tracesInFlight++;
+      try {
+        return c.json(await readTrace(deps.nc, deps.requests, deps.events, id, viewer.admin));
+      } finally {
+        tracesInFlight--;
+      }
     }),
   );
   app.get(

@@ -9,7 +9,7 @@ import { EndpointStats } from "./stats.ts";
 import { startTimers } from "./timers.ts";
 import { startTriggers } from "./triggers.ts";
 import { subjectFor as functionSubject } from "./config.ts";
-import { nestjsEnabled, serveNestjs } from "./nestjs.ts";
+import { nestjsEnabled, nestjsEventsEnabled, serveNestjs } from "./nestjs.ts";
 import { bridgeNestjsEvents } from "./nestjs-events.ts";
 
 /** Everything a function instance shares with the other functions of its host. */
@@ -52,7 +52,7 @@ export async function startFunction(
     throw err;
   });
   const nestjs = nestjsEnabled(def);
-  const stopEmits = nestjs ? bridgeNestjsEvents(env.nc, env.state.js, def, env.log) : async () => {};
+  const stopEmits = nestjsEventsEnabled(def) ? bridgeNestjsEvents(env.nc, env.state.js, def, env.log) : async () => {};
   if (def.endpoint === false) {
     return {
       definition: def,

@@ -1,6 +1,6 @@
 /**
- * NestJS `client.emit('<event>', data)` as a domain event: for each event type a NestJS-enabled
- * public function is triggered by, the runtime listens on the subject NestJS emits it on (the
+ * NestJS `client.emit('<event>', data)` as a domain event: for each event type that a public
+ * function with `nestjs: true` is triggered by, the runtime listens on the subject NestJS emits it on (the
  * pattern itself) and stores it on EVENTS as `events.<event>`, so the function's trigger consumes
  * it like any other event. One queue group across every instance and function, so one emit is
  * stored once however many functions listen for it.

@@ -26,11 +26,21 @@ export function nestjsSubjects(name: string): string[] {
   return [name, `{"cmd":"${name}"}`];
 }
 
-/** True when `def` speaks NestJS: `nestjs: true`, or `NFN_NESTJS=1` unless `nestjs: false`; public functions only. */
+/** True when `def` answers NestJS requests: `nestjs: true`, or `NFN_NESTJS=1` unless `nestjs: false`; public functions only. */
 export function nestjsEnabled(def: FunctionDefinition, env: NodeJS.ProcessEnv = process.env): boolean {
   if (def.visibility !== "public") return false;
   if (def.nestjs !== undefined) return def.nestjs;
   return env[NESTJS_ENV] === "1" || env[NESTJS_ENV] === "true";
+}
+
+/**
+ * True when NestJS emits of `def`'s trigger events are stored on EVENTS: only for a public
+ * function that says `nestjs: true` itself. Never from `NFN_NESTJS=1` alone, since any caller may
+ * then emit that event type, and the types the system emits as facts (order.confirmed) must not be
+ * forgeable by switching on a flag.
+ */
+export function nestjsEventsEnabled(def: FunctionDefinition): boolean {
+  return def.visibility === "public" && def.nestjs === true && def.trigger !== undefined;
 }
 
 /** Subscribes `def`'s NestJS subjects (queue group `queue`) and feeds each request to `dispatch`; returns the unsubscribe. */

@@ -130,8 +130,9 @@ export interface FunctionSpec<I = unknown, O = unknown> {
   /** Needs a verified caller (`Authorization: Bearer <jwt>`). */
   auth?: AuthRequirement;
   /**
-   * Also answer NestJS's NATS transport (`send('<name>', data)`, `send({cmd: '<name>'}, data)`) and
-   * store NestJS emits of the trigger's events. Public functions only. Default: `NFN_NESTJS=1`.
+   * Also answer NestJS's NATS transport (`send('<name>', data)`, `send({cmd: '<name>'}, data)`);
+   * `true` also stores NestJS emits of the trigger's event types on EVENTS. Public functions only.
+   * Default: requests when `NFN_NESTJS=1`, emits never.
    */
   nestjs?: boolean;
   /** Functions this one calls with `ctx.call` (recorded in the manifest). */

@@ -14,7 +14,7 @@ import { runInvoke } from "../../cli/commands/invoke.ts";
 import { captureIo } from "../../cli/lib/io.ts";
 import { runCore } from "../../cli/lib/program.ts";
 import { defineFunction, FunctionError, type DomainEvent } from "../../runtime/index.ts";
-import { marketplaceFunctions, startMarketplace, type Marketplace } from "../fixtures/marketplace.ts";
+import { marketplaceFunctions, readEvents, startMarketplace, type Marketplace } from "../fixtures/marketplace.ts";
 import { Cleanup, eventually } from "../helpers/nats.ts";
 
 const hooks = new Cleanup();
@@ -43,6 +43,7 @@ const nestListener = defineFunction({
   request: { type: "object" },
   response: { type: "object" },
   endpoint: false,
+  nestjs: true,
   trigger: { events: ["order_created"] },
   handler: () => ({}),
   onEvent(event) {
@@ -159,6 +160,16 @@ describe("NestJS callers served unchanged", () => {
       );
     }
     assert.deepEqual(await market.stock("NEST-OIL").then((s) => s.reserved), 0);
+  });
+
+  it("emit('order.confirmed') is not stored by NFN_NESTJS=1 alone: system facts cannot be forged", async () => {
+    // notify_customer is public and triggered by order.confirmed, but does not say nestjs: true.
+    await firstValueFrom(client.emit("order.confirmed", { orderId: "forged-1" }));
+    await firstValueFrom(client.emit("order_created", { orderId: "nest-after-forged" }));
+    // The bridge works (the second emit is stored), and nothing stored the first one.
+    await eventually(() => received.some((e) => e.aggregateId === "nest-after-forged"), 10_000, "the second emit");
+    const forged = await readEvents(market.nc, "events.order.confirmed", (e) => e.aggregateId === "forged-1");
+    assert.deepEqual(forged, []);
   });
 
   it("emit('order_created') lands on EVENTS as a domain event that a trigger consumes", async () => {
