@@ -16,6 +16,8 @@ import type { EventFeed } from "./event-feed.ts";
 import { exampleFor } from "./schema-example.ts";
 import { toFunctionError } from "../runtime/errors.ts";
 
+/** How often a live stream checks its viewer's token again. */
+const RECHECK_MS = 30_000;
 /** Trace reads served at once. */
 const MAX_TRACES_IN_FLIGHT = 4;
 
@@ -65,7 +67,14 @@ export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
         stream.onAbort(() => {
           open = false;
         });
+        let checked = Date.now();
         while (open) {
+          // A token that expires (or loses its scope) ends the stream rather than living on in it.
+          if (c.req.header("authorization") && Date.now() - checked > RECHECK_MS) {
+            checked = Date.now();
+            const again = await viewerOf(c, auth);
+            if (again instanceof Response || again.admin !== viewer.admin) break;
+          }
           await stream.writeSSE({ event: "snapshot", data: JSON.stringify(view(viewer)) });
           await stream.sleep(deps.pushMs);
         }

@@ -150,6 +150,26 @@ describe("NestJS callers served unchanged", () => {
     await assert.rejects(firstValueFrom(client.send("check_inventory", big).pipe(timeout(5000))), { code: 413, type: "PAYLOAD_TOO_LARGE" });
   });
 
+  it("answers raw NATS requests on the NestJS subject without echoing a hostile packet id", async () => {
+    const ask = async (body: string) =>
+      (await market.nc.request("check_inventory", body, { timeout: 5000 })).json<Record<string, unknown>>();
+    const ok = await ask(JSON.stringify({ pattern: "check_inventory", data: { items }, id: "abc-1" }));
+    assert.equal(ok.id, "abc-1");
+    assert.equal(ok.isDisposed, true);
+    assert.equal((ok.response as { available: boolean }).available, true);
+    // An id that is long or carries markup is not sent back; NestJS matches the reply by its inbox anyway.
+    const hostile = await ask(JSON.stringify({ pattern: "check_inventory", data: { items }, id: `<x>${"y".repeat(500)}` }));
+    assert.equal("id" in hostile, false);
+    assert.ok(!JSON.stringify(hostile).includes("yyyy"));
+    // Not JSON at all: the native 400, in the envelope.
+    const bad = await ask("{not json");
+    assert.deepEqual(Object.keys(bad).sort(), ["err", "isDisposed"]);
+    assert.equal((bad.err as { code: number; type: string }).code, 400);
+    // A packet whose data carries a prototype key is refused like a native body.
+    const poisoned = await ask('{"pattern":"check_inventory","id":"p1","data":{"__proto__":{"x":1},"items":[]}}');
+    assert.equal((poisoned.err as { code: number }).code, 400);
+  });
+
   it("internal functions and opted-out ones answer no NestJS subject", async () => {
     for (const subject of ["reserve_stock", '{"cmd":"reserve_stock"}', "process_payment", "native_only", '{"cmd":"native_only"}']) {
       const packet = JSON.stringify({ pattern: subject, data: { orderId: "nest-hoard" }, id: "1" });
