@@ -2,6 +2,9 @@
 // The trace of one operation (a waterfall of its requests and events) and the dead-letter stream.
 import { $, api, clock, esc, ms } from "./dashboard-common.js";
 
+// Offsets from event times are whole milliseconds: no decimals for those.
+const t = (v) => (Number.isInteger(v) ? String(v) : ms(v));
+
 /** Loads and draws the trace of a correlation id or trace id. */
 export async function showTrace(id) {
   $("#trace-id").value = id;
@@ -23,17 +26,17 @@ export async function showTrace(id) {
       s.kind === "request"
         ? `<span class="kind req">request</span> POST /fn/${esc(s.fn)} <span class="pill ${s.status < 300 ? "ok" : s.status >= 500 ? "bad" : "warn"}">${s.status}</span>`
         : `<span class="kind ev">event</span> ${esc(s.eventType)} <span class="small">from ${esc(s.fn || "?")}</span>`;
-    const agg = s.aggregateId ? ` <code class="small">${esc(s.aggregateId.slice(0, 24))}</code>` : "";
+    const agg = s.aggregateId ? ` <code class="small">${esc(s.aggregateId.slice(0, 40))}</code>` : "";
     return (
-      `<tr class="step" data-i="${i}"><td class="num small">+${ms(s.offsetMs)}</td><td>${what}${agg}</td>` +
+      `<tr class="step" data-i="${i}"><td class="num small">+${t(s.offsetMs)}</td><td>${what}${agg}</td>` +
       `<td class="waterfall"><div class="lane"><div class="bar ${s.kind}"></div></div></td>` +
-      `<td class="num">${s.durationMs !== undefined ? `${ms(s.durationMs)} ms` : ""}</td><td class="num small">${i === 0 ? "" : `+${ms(s.gapMs)}`}</td></tr>`
+      `<td class="num">${s.durationMs !== undefined ? `${ms(s.durationMs)} ms` : ""}</td><td class="num small">${i === 0 ? "" : `+${t(s.gapMs)}`}</td></tr>`
     );
   });
   out.innerHTML =
     `<p class="small">${body.steps.length} steps in ${ms(body.totalMs)} ms · read ${body.window.scanned} events` +
     `${body.window.truncated ? " (bound reached: older or later steps may be missing)" : ""}</p>` +
-    `<table class="trace"><thead><tr><th class="num">at</th><th>step</th><th>timeline</th><th class="num">duration</th><th class="num">gap</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+    `<table class="trace"><thead><tr><th class="num">at (ms)</th><th>step</th><th>timeline</th><th class="num">duration</th><th class="num">gap (ms)</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
   // Positions are set through the DOM, not inline style attributes, so a strict CSP still allows them.
   for (const row of out.querySelectorAll("tr.step")) {
     const s = body.steps[Number(row.dataset.i)];

@@ -18,7 +18,7 @@ function renderFunctions(functions) {
   for (const f of functions) {
     const skew = f.skew ? ' <span class="skew" title="instances run different versions or bundles">skew</span>' : "";
     rows.push(
-      `<tr class="function" data-fn="${esc(f.name)}"><td><strong>${esc(f.name)}</strong> <span class="small">${f.instances.length} inst.</span>${skew}</td>` +
+      `<tr class="function" data-fn="${esc(f.name)}"><td><strong>${esc(f.name)}</strong> <span class="small" title="${esc(f.instances.map((i) => i.id).join(" "))}">${f.instances.length} inst.</span>${skew}</td>` +
         `<td class="${f.versions.length > 1 ? "skew" : ""}">${esc(f.versions.join(", "))}</td>` +
         `<td class="${f.bundles.length > 1 ? "skew" : ""}"><code>${esc(f.bundles.map(short).join(", "))}</code></td>` +
         `<td class="num rps">${f.reqPerSec.toFixed(1)}</td><td class="num requests">${f.requests}</td>` +
@@ -26,7 +26,8 @@ function renderFunctions(functions) {
         `<td class="num ${f.errorRate > 0 ? "err" : ""}">${pct(f.errorRate)}</td><td class="num">${f.inFlight}</td>` +
         `<td class="err"><span class="clip" title="${esc(f.lastError)}">${esc(f.lastError)}</span></td></tr>`,
     );
-    for (const i of f.instances) {
+    // One instance says nothing its function's row does not: list instances only when there are several.
+    for (const i of f.instances.length > 1 ? f.instances : []) {
       rows.push(
         `<tr class="instance"><td><code title="${esc(i.id)}">…${esc(i.id.slice(-8))}</code></td><td>${esc(i.version)}</td><td><code>${esc(short(i.bundle))}</code></td>` +
           `<td class="num"></td><td class="num">${i.requests}</td><td class="num">${ms(i.p50Ms)}</td><td class="num">${ms(i.p99Ms)}</td><td></td>` +

@@ -14,6 +14,8 @@ import { type GatewaySystem, gatewaySystem } from "../fixtures/gateway-system.ts
 import { type DashboardExtras, dashboardExtras } from "../fixtures/dashboard-system.ts";
 import { eventually } from "../helpers/nats.ts";
 import { gwEcho } from "../fixtures/gateway-functions.ts";
+import { marketplaceFunctions } from "../fixtures/marketplace-functions.ts";
+import { mintToken } from "../helpers/tokens.ts";
 import { defineFunction } from "../../runtime/index.ts";
 import { type Host, startHost } from "../../runtime/host.ts";
 import { configFromEnv } from "../../runtime/config.ts";
@@ -40,6 +42,7 @@ const skip =
 let sys: GatewaySystem;
 let extras: DashboardExtras;
 let canary: Host;
+let market: Host;
 let browser: BrowserContext;
 let page: Page;
 let profile: string;
@@ -79,6 +82,11 @@ describe("dashboard in headless Chromium", { skip }, () => {
       log: createLogger({}, "silent"),
     });
     extras = await dashboardExtras(sys);
+    // The marketplace too (verify_token already runs in extras), for a real saga's trace.
+    market = await startHost(
+      marketplaceFunctions.filter((f) => f.name !== "verify_token"),
+      { nc: sys.nc, config, log: createLogger({}, "silent") },
+    );
     await sys.gateway.discovery.refresh();
     profile = mkdtempSync(join(tmpdir(), "nfn-chromium-"));
     browser = await chromium.launchPersistentContext(profile, {
@@ -93,6 +101,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
     await browser?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
     await canary?.stop(1000);
+    await market?.stop(1000);
     await extras?.host.stop(1000);
     await sys?.stop();
   });
@@ -118,7 +127,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
     await page.locator("#token-form button[type=submit]").click();
     await page.locator("#viewer", { hasText: "admin" }).waitFor({ timeout: 15_000 });
     await page.locator('tr.function[data-fn="gw_fail"]', { hasText: "409:failed on purpose" }).waitFor({ timeout: 15_000 });
-    await page.locator("#events code", { hasText: "ord-hidden-1" }).waitFor({ timeout: 15_000 });
+    await page.locator("#events code", { hasText: "ord-hidden-1" }).first().waitFor({ timeout: 15_000 });
   });
 
   test("live numbers, latency charts, events and saga outcomes change after traffic", async () => {
@@ -191,9 +200,47 @@ describe("dashboard in headless Chromium", { skip }, () => {
     await eventually(async () => (await page.locator("#trace-view tr.step").count()) >= 4, 15_000, "four trace steps");
     const steps = await page.locator("#trace-view tr.step").allInnerTexts();
     assert.match(steps[0] ?? "", /request[\s\S]*POST \/fn\/gw_checkout[\s\S]*200[\s\S]*ms/i);
-    assert.match(steps[1] ?? "", /event[\s\S]*order\.created[\s\S]*gw_checkout[\s\S]*ord-1001/i);
-    assert.match(steps[2] ?? "", /order\.confirmed[\s\S]*gw_order/);
-    assert.match(steps[3] ?? "", /payment\.succeeded[\s\S]*gw_checkout/);
+    const at = (re: RegExp) => steps.findIndex((t) => re.test(t));
+    const created = at(/event[\s\S]*order\.created[\s\S]*gw_checkout[\s\S]*ord-1001/i);
+    const confirmed = at(/order\.confirmed[\s\S]*gw_order/);
+    const paid = at(/payment\.succeeded[\s\S]*gw_checkout/);
+    assert.ok(created > 0 && confirmed > created && paid > confirmed, `in order: ${steps.join(" | ")}`);
+  });
+
+  test("a create_order saga invoked from its form with a customer token is traced step by step", async () => {
+    const seller = await mintToken({ sub: "seller-1", scope: "inventory:admin" });
+    const customer = await mintToken({ sub: "customer-1", scope: "orders:write" });
+    const seeded = await sys.post(
+      "put_product",
+      { sku: "AOVE-PICUAL-500ML", name: "Picual olive oil 500 ml", priceCents: 1299, onHand: 50 },
+      { Authorization: `Bearer ${seller}` },
+    );
+    assert.equal(seeded.status, 200, JSON.stringify(seeded.json));
+    await page.locator('#fn-tabs .tab[data-fn="create_order"]').click();
+    await page.locator('[id="field-items"]').fill(JSON.stringify([{ sku: "AOVE-PICUAL-500ML", quantity: 2 }]));
+    await page.locator('[id="field-paymentMethod"]').fill("pm_card_visa");
+    await page.locator("#hdr-auth").fill(customer);
+    await page.locator("#invoke-send").click();
+    await page.locator("#reply-status", { hasText: "200" }).waitFor({ timeout: 15_000 });
+    assert.match(await page.locator("#reply-body").innerText(), /"status": "confirmed"/);
+    await page.locator("#reply-trace").click();
+    const wanted = ["order.created", "stock.reserved", "payment.succeeded", "stock.committed", "order.confirmed"];
+    await eventually(
+      async () => {
+        const text = await page.locator("#trace-view").innerText();
+        return wanted.every((w) => text.includes(w)) || (await page.locator("#trace-form button").click(), false);
+      },
+      15_000,
+      "every saga event in the trace",
+    );
+    const steps = await page.locator("#trace-view tr.step").allInnerTexts();
+    assert.match(steps[0] ?? "", /POST \/fn\/create_order[\s\S]*200/);
+    const order = wanted.map((w) => steps.findIndex((s) => s.includes(w)));
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+      `events in saga order: ${order.join(", ")}`,
+    );
     const file = shot("dashboard-trace.png");
     await page.locator("#trace").screenshot({ path: file.pathname });
   });
@@ -226,7 +273,8 @@ describe("dashboard in headless Chromium", { skip }, () => {
       await page.locator("section#gw_echo pre").first().innerText(),
       /curl -sS -X POST http:\/\/127\.0\.0\.1:\d+\/fn\/gw_echo[\s\S]*"text":"hello"/,
     );
-    // the fixture functions, gw_checkout and verify_token
-    assert.equal(await page.locator("main section").count(), 10);
+    // one section per public function
+    const openapi = (await (await fetch(`${sys.gateway.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    assert.equal(await page.locator("main section").count(), Object.keys(openapi.paths).length);
   });
 });
