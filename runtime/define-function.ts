@@ -1,6 +1,7 @@
 /** `defineFunction`: the public way to declare a function, checked when the module loads. */
 import type { FunctionLimits, FunctionSpec, Visibility } from "./types.ts";
 import { inlineSharedRefs } from "./schema.ts";
+import { checkDeclarations, recordDeclarations } from "./declarations.ts";
 
 /** Limits a function gets when it does not set them. */
 export const DEFAULT_LIMITS: FunctionLimits = { maxPayload: 65_536, maxInFlight: 256, timeoutMs: 5_000 };
@@ -47,6 +48,8 @@ export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O
   if (spec.nestjs !== undefined && typeof spec.nestjs !== "boolean") {
     throw new Error(`function ${spec.name}: nestjs must be true or false`);
   }
+  checkDeclarations(spec);
+  recordDeclarations(spec);
   const shared = spec.sharedSchemas ?? [];
   return Object.freeze({
     ...spec,

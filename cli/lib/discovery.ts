@@ -4,6 +4,7 @@
  * micro service, not only nats-functions.
  */
 import { createInbox, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { inboxPrefixOf } from "../../runtime/connect.ts";
 
 /** The three discovery verbs. */
 export type DiscoveryVerb = "PING" | "INFO" | "STATS";
@@ -85,7 +86,7 @@ export function discoverySubject(verb: DiscoveryVerb, name?: string, id?: string
 export async function collect(nc: NatsConnection, verb: DiscoveryVerb, opts: DiscoveryOptions): Promise<RawReply[]> {
   const stallMs = opts.stallMs ?? STALL_MS;
   const replies: RawReply[] = [];
-  const inbox = createInbox();
+  const inbox = createInbox(inboxPrefixOf(nc));
   const started = performance.now();
   await new Promise<void>((resolve) => {
     let stall: NodeJS.Timeout | undefined;
