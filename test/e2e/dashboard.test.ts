@@ -60,6 +60,7 @@ const gwCheckout = defineFunction<{ orderId: string }, { orderId: string }>({
   },
   response: { type: "object" },
   calls: ["gw_chain_b"],
+  emits: ["order.created", "payment.succeeded"],
   async handler(input, ctx) {
     await ctx.emit("order.created", input.orderId, { status: "pending" });
     await ctx.call("gw_chain_b", { orderId: input.orderId });
