@@ -1,25 +1,19 @@
 /**
  * Who is looking at the dashboard. A viewer is an admin when it sends `Authorization: Bearer <jwt>`
- * that verify_token accepts with the scope `nfn:admin` (checked like any function's auth, with the
- * same short cache). Bound to loopback, anyone may look but sees no ids or error texts; bound
+ * with the scope `nfn:admin`, verified in this process with the configured keys (AUTH_JWT_SECRET,
+ * AUTH_PUBLIC_KEY, AUTH_JWKS_FILE), exactly as a function checks its caller. Bound to loopback, anyone may look but sees no ids or error texts; bound
  * beyond loopback, every dashboard data route needs the admin token. Replay always does.
  */
 import type { Context } from "hono";
-import type { NatsConnection } from "@nats-io/nats-core";
-import type { Discovery } from "./discovery.ts";
-import { verifyCaller, VERIFY_TOKEN_FUNCTION } from "../runtime/auth.ts";
-import { decodeReply, requestFunction } from "../runtime/call.ts";
+import { verifyCaller } from "../runtime/auth.ts";
 import { FunctionError, toFunctionError } from "../runtime/errors.ts";
 import { AUTHORIZATION } from "../runtime/headers.ts";
 
 /** The scope that makes a dashboard viewer an admin. */
 export const ADMIN_SCOPE = "nfn:admin";
-const VERIFY_TIMEOUT_MS = 3000;
 
-/** How the dashboard decides, and how it reaches verify_token. */
+/** How the dashboard decides. */
 export interface DashboardAuth {
-  nc: NatsConnection;
-  discovery: Discovery;
   /** True when the gateway listens beyond loopback: then nothing is shown without the admin token. */
   requireToken: boolean;
 }
@@ -54,7 +48,7 @@ export async function viewerOf(c: Context, auth: DashboardAuth, needAdmin = fals
     );
   }
   try {
-    const caller = await verifyCaller({ call: (fn, input) => callFunction(auth, fn, input) }, header, {});
+    const caller = await verifyCaller(header, {});
     if (caller.scopes.includes(ADMIN_SCOPE)) return { admin: true };
     if (!required) return { admin: false };
     return refuse(c, new FunctionError(403, `token lacks the scope ${ADMIN_SCOPE}`));
@@ -65,18 +59,4 @@ export async function viewerOf(c: Context, auth: DashboardAuth, needAdmin = fals
 
 function refuse(c: Context, err: FunctionError): Response {
   return c.json(err.toBody(), err.code);
-}
-
-async function callFunction<T>(auth: DashboardAuth, fn: string, input: unknown): Promise<T> {
-  if (fn !== VERIFY_TOKEN_FUNCTION) throw new FunctionError(500, "internal error");
-  const route = await auth.discovery.lookup(fn);
-  if (!route) throw new FunctionError(503, `${fn} is not deployed, so the dashboard cannot check tokens`);
-  const msg = await requestFunction(auth.nc, {
-    subject: route.subject,
-    fn,
-    body: JSON.stringify(input),
-    headers: {},
-    timeoutMs: VERIFY_TIMEOUT_MS,
-  });
-  return decodeReply(fn, msg) as T;
 }

@@ -36,7 +36,7 @@ export interface DashboardDeps {
 
 /** Registers the request log on `/fn/*` and the `/dashboard/*` routes; call it before the `/fn` routes. */
 export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
-  const auth: DashboardAuth = { nc: deps.nc, discovery: deps.discovery, requireToken: deps.requireToken };
+  const auth: DashboardAuth = { requireToken: deps.requireToken };
   const view = (v: Viewer) => (v.admin ? deps.dashboard.snapshot() : publicSnapshot(deps.dashboard.snapshot()));
   /** Runs `route` for an allowed viewer; any failure becomes a contract error body. */
   const guarded =

@@ -7,7 +7,8 @@ import { checkDeclarations, recordDeclarations } from "./declarations.ts";
 export const DEFAULT_LIMITS: FunctionLimits = { maxPayload: 65_536, maxInFlight: 256, timeoutMs: 5_000 };
 
 const BRAND = Symbol.for("nats-functions.FunctionDefinition");
-const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** What a function name may be: it becomes a subject token, a service name and a file name. */
+export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 // semver 2.0.0, as ADR-32 requires for the service version
 const SEMVER_PATTERN =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
@@ -26,7 +27,7 @@ export interface FunctionDefinition<I = unknown, O = unknown> extends FunctionSp
  * so a bad deploy fails before it serves anything.
  */
 export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O>): FunctionDefinition<I, O> {
-  if (!NAME_PATTERN.test(spec.name)) {
+  if (!FUNCTION_NAME_PATTERN.test(spec.name)) {
     throw new Error(`function name "${spec.name}" must be 1-64 letters, digits, "_" or "-"`);
   }
   if (!SEMVER_PATTERN.test(spec.version)) {

@@ -11,6 +11,7 @@ import { startTriggers } from "./triggers.ts";
 import { subjectFor as functionSubject } from "./config.ts";
 import { nestjsEnabled, nestjsEventsEnabled, serveNestjs } from "./nestjs.ts";
 import { bridgeNestjsEvents } from "./nestjs-events.ts";
+import { sourceSha256Of } from "./loader.ts";
 
 /** Everything a function instance shares with the other functions of its host. */
 export interface InstanceEnvironment {
@@ -23,7 +24,7 @@ export interface InstanceEnvironment {
 
 /** Where a function's code came from, advertised in INFO metadata. */
 export interface InstanceOrigin {
-  /** sha256 of the deployed bundle, or "source" when run from source. */
+  /** sha256 of the deployed bundle; default the sha256 of the source module it was loaded from (runtime/loader.ts), else "source". */
   bundleSha256?: string;
   /** The worker running it (host:pid or NFN_WORKER_NAME), advertised as service metadata `worker`. */
   worker?: string;
@@ -75,7 +76,7 @@ export async function startFunction(
     endpointMetadata: {
       request_schema: JSON.stringify(def.request),
       response_schema: JSON.stringify(def.response),
-      bundle_sha256: origin.bundleSha256 ?? "source",
+      bundle_sha256: origin.bundleSha256 ?? sourceSha256Of(def) ?? "source",
       max_payload: String(def.limits.maxPayload),
       max_in_flight: String(def.limits.maxInFlight),
       timeout_ms: String(def.limits.timeoutMs),
@@ -85,6 +86,7 @@ export async function startFunction(
     },
     stats,
     onRequest: dispatch,
+    log: env.log,
   });
   // The same dispatcher (and so the same STATS) behind the NestJS subjects.
   const stopNestjs = nestjs ? serveNestjs(env.nc, def, env.queue, dispatch) : async () => {};

@@ -21,4 +21,6 @@ export { createLogger } from "./logger.ts";
 export { configFromEnv, type RuntimeConfig } from "./config.ts";
 export { startHost, runFunctions, type Host, type HostOptions } from "./host.ts";
 export { kvKey, idFromKvKey } from "./kv-key.ts";
+export { verifyJwt, MAX_TOKEN_LENGTH, CLOCK_TOLERANCE_SEC, type VerifiedToken } from "./auth/verify-jwt.ts";
+export { authKeys, checkAuthConfig, hasAnyKey, MIN_SECRET_BYTES, NO_KEY_MESSAGE, type AuthKeys } from "./auth/keys.ts";
 export { kvRetention, retentionFromEnv, type RetentionLimits } from "./retention.ts";

@@ -13,14 +13,14 @@ export interface FunctionLimits {
   timeoutMs: number;
 }
 
-/** Who called, as verify_token established it. */
+/** Who called, as the runtime verified it from the bearer token. */
 export interface Caller {
   sub: string;
   scopes: string[];
   claims: Record<string, unknown>;
 }
 
-/** Functions that need a verified caller declare this; the runtime checks it through verify_token. */
+/** Functions that need a verified caller declare this; the runtime verifies the token in-process with the configured keys. */
 export interface AuthRequirement {
   /** Every one of these scopes must be in the token's `scope` claim, else 403. */
   scopes?: string[];

@@ -20,7 +20,6 @@ export default defineFunction<ProductInput, Product>({
   kv: [INVENTORY_BUCKET],
   sharedSchemas: [common],
   auth: { scopes: ["inventory:admin"] },
-  calls: ["verify_token"],
   async handler(input, ctx) {
     const rec = await upsertProduct(await inventoryKv(ctx), input);
     ctx.log.info("product stored", { sku: rec.sku, onHand: rec.onHand, by: ctx.caller?.sub });

@@ -39,6 +39,12 @@ export function enableFunctionMetrics(): void {
     labelNames: ["function", "version"],
     registers: [registry],
   });
+  const rejectedReply = new Counter({
+    name: "nfn_function_rejected_reply_subject_total",
+    help: "Requests dropped unanswered because their reply subject is not an inbox",
+    labelNames: ["function", "version"],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "nfn_function_duration_seconds",
     help: "Time from receiving a request to its reply",
@@ -56,6 +62,7 @@ export function enableFunctionMetrics(): void {
       for (const [stats, labels] of liveEndpoints) this.inc({ function: labels.fn, version: labels.version }, stats.inFlight);
     },
   });
+  opsHooks.onRejectedReply = (fn, version) => rejectedReply.inc({ function: fn, version });
   opsHooks.onRequest = (fn, version, elapsedNs, code) => {
     const labels = { function: fn, version };
     requests.inc(labels);
