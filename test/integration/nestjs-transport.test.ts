@@ -170,6 +170,34 @@ describe("NestJS callers served unchanged", () => {
     assert.equal((poisoned.err as { code: number }).code, 400);
   });
 
+  it("a NestJS-subject request whose reply subject is not an inbox runs nothing and gets no reply", async () => {
+    const before = await statsOf("put_product");
+    const stockBefore = await market.stock("NEST-OIL");
+    const sink = market.nc.subscribe("evil.reply");
+    const packet = JSON.stringify({
+      pattern: "put_product",
+      id: "r1",
+      data: { sku: "NEST-OIL", name: "hijacked", priceCents: 1, onHand: 0 },
+    });
+    const h = natsHeaders();
+    h.set("Authorization", `Bearer ${market.tokens.admin}`);
+    market.nc.publish("put_product", packet, { reply: "evil.reply", headers: h });
+    const refused = await eventually(
+      async () => {
+        const msg = await market.nc.request("$SRV.STATS.put_product", Empty, { timeout: 2000 });
+        const ep = msg.json<{ endpoints: { data: { rejected_reply_subject?: number } }[] }>().endpoints[0];
+        return (ep?.data.rejected_reply_subject ?? 0) > 0 && ep;
+      },
+      10_000,
+      "the refused reply in STATS",
+    );
+    assert.ok(refused);
+    sink.unsubscribe();
+    assert.equal(sink.getProcessed(), 0, "nothing was published to the reply subject");
+    assert.equal((await statsOf("put_product")).num_requests, before.num_requests, "the handler never ran");
+    assert.deepEqual(await market.stock("NEST-OIL"), stockBefore);
+  });
+
   it("internal functions and opted-out ones answer no NestJS subject", async () => {
     for (const subject of ["reserve_stock", '{"cmd":"reserve_stock"}', "process_payment", "native_only", '{"cmd":"native_only"}']) {
       const packet = JSON.stringify({ pattern: subject, data: { orderId: "nest-hoard" }, id: "1" });
