@@ -3,6 +3,7 @@
  * trace and correlation id), in a fixed-size ring, so the dashboard can show recent requests and
  * place an operation's events in a time window without scanning the whole EVENTS stream.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import { CORRELATION_ID } from "../runtime/headers.ts";
 
@@ -61,17 +62,45 @@ export class RequestLog {
       const at = Date.now();
       const started = performance.now();
       await next();
-      const name = c.req.path.slice("/fn/".length);
-      const correlation = c.req.header(CORRELATION_ID) ?? "";
-      this.add({
-        at,
-        // Only what looks like a name or an id is kept: the log is shown to people and never echoes input.
-        fn: NAME.test(name) ? name : "(invalid)",
-        status: c.res.status,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        traceId: /^00-([0-9a-f]{32})-/.exec(c.res.headers.get("traceparent") ?? "")?.[1] ?? "",
-        correlationId: SAFE_ID.test(correlation) ? correlation : "",
-      });
+      this.record(at, started, c.req.path, c.req.header(CORRELATION_ID), c.res.status, c.res.headers.get("traceparent"));
     };
+  }
+
+  /** Records the invocation `req` once its node:http response has been sent. */
+  track(req: IncomingMessage, res: ServerResponse): void {
+    const at = Date.now();
+    const started = performance.now();
+    res.once("finish", () => {
+      const correlation = req.headers[CORRELATION_ID.toLowerCase()];
+      const traceparent = res.getHeader("traceparent");
+      this.record(
+        at,
+        started,
+        (req.url ?? "").split("?")[0] ?? "",
+        typeof correlation === "string" ? correlation : undefined,
+        res.statusCode,
+        typeof traceparent === "string" ? traceparent : undefined,
+      );
+    });
+  }
+
+  private record(
+    at: number,
+    started: number,
+    path: string,
+    correlation: string | undefined,
+    status: number,
+    traceparent: string | null | undefined,
+  ): void {
+    const name = path.slice("/fn/".length);
+    this.add({
+      at,
+      // Only what looks like a name or an id is kept: the log is shown to people and never echoes input.
+      fn: NAME.test(name) ? name : "(invalid)",
+      status,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      traceId: /^00-([0-9a-f]{32})-/.exec(traceparent ?? "")?.[1] ?? "",
+      correlationId: correlation !== undefined && SAFE_ID.test(correlation) ? correlation : "",
+    });
   }
 }
