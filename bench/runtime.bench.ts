@@ -24,7 +24,7 @@ interface Result {
   errors: number;
 }
 
-async function load(nc: NatsConnection, subject: string, inFlight: number, ms: number): Promise<Result> {
+async function load(nc: NatsConnection, subject: string, inFlight: number, ms: number, body = payload): Promise<Result> {
   const latencies: number[] = [];
   let errors = 0;
   const end = performance.now() + ms;
@@ -32,7 +32,7 @@ async function load(nc: NatsConnection, subject: string, inFlight: number, ms: n
     while (performance.now() < end) {
       const t0 = performance.now();
       try {
-        const reply = await nc.request(subject, payload, { timeout: 5000 });
+        const reply = await nc.request(subject, body, { timeout: 5000 });
         if (reply.headers?.get("Nats-Service-Error-Code")) errors++;
       } catch {
         errors++;
@@ -48,8 +48,8 @@ async function load(nc: NatsConnection, subject: string, inFlight: number, ms: n
   return { rps: latencies.length / (elapsed / 1000), p50: at(0.5), p99: at(0.99), errors };
 }
 
-async function serve(mode: string, url: string): Promise<() => void> {
-  const child = spawn(process.execPath, ["--import", "tsx", new URL("./bench-service.ts", import.meta.url).pathname, mode], {
+async function serve(mode: string, url: string, script = "./bench-service.ts"): Promise<() => void> {
+  const child = spawn(process.execPath, ["--import", "tsx", new URL(script, import.meta.url).pathname, mode], {
     env: { ...process.env, NATS_URL: url, LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -86,6 +86,8 @@ try {
       }
     }
   }
+  // The real check_inventory: two lines, the catalog in KV, read from the function's local view.
+  await checkInventoryRounds(nc, server.url);
 } finally {
   await nc.close();
   await server.stop();
@@ -118,6 +120,67 @@ for (const inFlight of LEVELS) {
       bare.p99.toFixed(3),
       nfn.p99.toFixed(3),
       `${(nfn.p99 / bare.p99).toFixed(2)}×`,
+    ]),
+  );
+}
+
+// ---- check_inventory from a local view, beside the in-memory variant and bare micro (same run) ----
+
+async function checkInventoryRounds(client: NatsConnection, url: string): Promise<void> {
+  const { Kvm } = await import("@nats-io/kv");
+  const { jetstream } = await import("@nats-io/jetstream");
+  const inventory = await new Kvm(jetstream(client)).create("inventory");
+  for (const [sku, priceCents] of [
+    ["AOVE-PICUAL-500ML", 1250],
+    ["MIEL-AZAHAR-1KG", 900],
+  ] as const) {
+    const rec = { sku, name: sku, priceCents, currency: "EUR", onHand: 1000, reserved: 0, sold: 0, marks: [], updatedAt: "" };
+    await inventory.put(sku, JSON.stringify(rec));
+  }
+  const body = JSON.stringify({
+    items: [
+      { sku: "AOVE-PICUAL-500ML", quantity: 3 },
+      { sku: "MIEL-AZAHAR-1KG", quantity: 1 },
+    ],
+  });
+  for (let round = 1; round <= ROUNDS; round++) {
+    const stop = await serve("check", url, "./check-inventory-service.ts");
+    try {
+      for (const inFlight of LEVELS) {
+        await load(client, "bench.check_inventory", inFlight, WARMUP_MS, body);
+        const r = await load(client, "bench.check_inventory", inFlight, DURATION_MS, body);
+        process.stderr.write(
+          `round ${round} check   in-flight ${String(inFlight).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, errors ${r.errors}\n`,
+        );
+        const key = `check:${inFlight}`;
+        results.set(key, [...(results.get(key) ?? []), r]);
+      }
+    } finally {
+      stop();
+    }
+  }
+}
+
+console.log(`\ncheck_inventory (2 lines, catalog in KV, local view) against the in-memory nfn variant and bare micro:\n`);
+console.log(
+  row(["in flight", "bare req/s", "nfn in-memory req/s", "check_inventory req/s", "vs bare", "check p50 ms", "check p99 ms", "errors"]),
+);
+console.log(row(Array(8).fill("---")));
+for (const inFlight of LEVELS) {
+  const bare = median(`bare:${inFlight}`);
+  const nfn = median(`runtime:${inFlight}`);
+  const check = median(`check:${inFlight}`);
+  if (!bare || !nfn || !check) continue;
+  console.log(
+    row([
+      String(inFlight),
+      String(Math.round(bare.rps)),
+      String(Math.round(nfn.rps)),
+      String(Math.round(check.rps)),
+      `${(check.rps / bare.rps).toFixed(2)}×`,
+      check.p50.toFixed(3),
+      check.p99.toFixed(3),
+      String(check.errors),
     ]),
   );
 }

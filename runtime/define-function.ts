@@ -1,6 +1,7 @@
 /** `defineFunction`: the public way to declare a function, checked when the module loads. */
 import type { FunctionLimits, FunctionSpec, Visibility } from "./types.ts";
 import { inlineSharedRefs } from "./schema.ts";
+import { resolveDurableOptions } from "./durable/options.ts";
 import { checkDeclarations, recordDeclarations } from "./declarations.ts";
 
 /** Limits a function gets when it does not set them. */
@@ -49,6 +50,7 @@ export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O
   if (spec.nestjs !== undefined && typeof spec.nestjs !== "boolean") {
     throw new Error(`function ${spec.name}: nestjs must be true or false`);
   }
+  if (spec.durable !== undefined && spec.durable !== false) resolveDurableOptions(spec.name, spec.durable);
   checkDeclarations(spec);
   recordDeclarations(spec);
   const shared = spec.sharedSchemas ?? [];

@@ -11,6 +11,7 @@ import { startTriggers } from "./triggers.ts";
 import { subjectFor as functionSubject } from "./config.ts";
 import { nestjsEnabled, nestjsEventsEnabled, serveNestjs } from "./nestjs.ts";
 import { bridgeNestjsEvents } from "./nestjs-events.ts";
+import { startDurable } from "./durable/start-durable.ts";
 import { sourceSha256Of } from "./loader.ts";
 
 /** Everything a function instance shares with the other functions of its host. */
@@ -65,7 +66,10 @@ export async function startFunction(
   }
   const subject = subjectFor(def.name);
   const stats = new EndpointStats(def.name, subject, env.queue);
-  const dispatch = createDispatcher(def, { nc: env.nc, state: env.state, subjectFor, log: env.log }, stats);
+  const dispatchEnv = { nc: env.nc, state: env.state, subjectFor, log: env.log };
+  // A durable function's requests run as journaled invocations; its recovery loop runs beside the endpoint.
+  const durable = def.durable ? await startDurable(def, dispatchEnv) : undefined;
+  const dispatch = createDispatcher(durable?.definition ?? def, dispatchEnv, stats);
   const endpoint = await registerEndpoint(env.nc, {
     name: def.name,
     version: def.version,
@@ -98,7 +102,7 @@ export async function startFunction(
     stats: endpoint.stats,
     async stop(graceMs) {
       await Promise.all([endpoint.stop(), stopNestjs(), stopEmits(), stopTimers(), stopTriggers()]);
-      await waitUntil(() => endpoint.stats.inFlight === 0, graceMs);
+      await Promise.all([waitUntil(() => endpoint.stats.inFlight === 0, graceMs), durable?.stop(graceMs)]);
     },
   };
 }

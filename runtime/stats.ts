@@ -1,4 +1,5 @@
 /** Exact per-endpoint statistics in the ADR-32 STATS shape: integer nanoseconds, every error counted. */
+import { type ViewLag, viewLags } from "./view.ts";
 
 /** How many recent request durations the latency percentiles are computed over. */
 export const LATENCY_WINDOW = 4096;
@@ -13,6 +14,8 @@ export interface EndpointStatsData {
   /** Requests dropped unanswered because their reply subject was not an inbox (endpoint and `$SRV` alike). */
   rejected_reply_subject: number;
   latency_window: number;
+  /** The local views this function reads and how far behind each is (runtime/view.ts), when it reads any. */
+  views?: Record<string, ViewLag>;
 }
 
 /** The endpoint entry of a STATS reply, as natscli and nats.go decode it. */
@@ -119,9 +122,15 @@ export class EndpointStats {
         rejected: this.rejectedCount,
         rejected_reply_subject: this.rejectedReplyCount,
         latency_window: this.windowSize,
+        ...withViews(this.name),
       },
     };
   }
+}
+
+function withViews(fn: string): { views?: Record<string, ViewLag> } {
+  const views = viewLags(fn);
+  return Object.keys(views).length > 0 ? { views } : {};
 }
 
 /** Nearest-rank percentile of an ascending array; 0 when empty. */
