@@ -1,23 +1,19 @@
 /** The gateway's HTTP routes (Hono): invocations, API reference, health, metrics and the dashboard. */
 import { readFileSync } from "node:fs";
 import { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { DashboardState } from "./dashboard-state.ts";
+import { type DashboardDeps, registerDashboardRoutes } from "./dashboard-routes.ts";
 import type { Discovery } from "./discovery.ts";
 import { invoke } from "./invoke.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { readiness } from "../runtime/ops/health.ts";
 import { METRICS_CONTENT_TYPE, metricsText } from "../runtime/ops/metrics.ts";
 
-/** What the routes read from. */
-export interface AppDeps {
+/** What the routes read from (the dashboard's part is in dashboard-routes.ts). */
+export interface AppDeps extends DashboardDeps {
   nc: NatsConnection;
   discovery: Discovery;
-  dashboard: DashboardState;
   natsState: () => "connected" | "reconnecting" | "closed";
-  /** Milliseconds between two dashboard pushes. */
-  pushMs: number;
 }
 
 // Served from the package itself: the machines that run this have no internet, so no CDN.
@@ -25,6 +21,10 @@ const ASSETS: Record<string, string> = {
   "dashboard.html": "text/html; charset=utf-8",
   "dashboard.js": "text/javascript; charset=utf-8",
   "dashboard.css": "text/css; charset=utf-8",
+  "dashboard-common.js": "text/javascript; charset=utf-8",
+  "dashboard-chart.js": "text/javascript; charset=utf-8",
+  "dashboard-invoke.js": "text/javascript; charset=utf-8",
+  "dashboard-trace.js": "text/javascript; charset=utf-8",
   "docs.html": "text/html; charset=utf-8",
   "docs.js": "text/javascript; charset=utf-8",
 };
@@ -36,6 +36,7 @@ export function createApp(deps: AppDeps): Hono {
   const asset = (file: string) =>
     new Response(assetText.get(file) ?? "", { headers: { "content-type": ASSETS[file] ?? "text/plain", "cache-control": "no-cache" } });
 
+  registerDashboardRoutes(app, deps);
   app.post("/fn/:name", (c) => invoke(c, deps));
   app.all("/fn/:name", (c) =>
     c.json({ error: { code: 405, type: "METHOD_NOT_ALLOWED", message: "invoke a function with POST and a JSON body" } }, 405),
@@ -56,19 +57,6 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.get("/metrics", async () => new Response(await metricsText(), { headers: { "content-type": METRICS_CONTENT_TYPE } }));
 
-  app.get("/dashboard/snapshot", (c) => c.json(deps.dashboard.snapshot()));
-  app.get("/dashboard/stream", (c) =>
-    streamSSE(c, async (stream) => {
-      let open = true;
-      stream.onAbort(() => {
-        open = false;
-      });
-      while (open) {
-        await stream.writeSSE({ event: "snapshot", data: JSON.stringify(deps.dashboard.snapshot()) });
-        await stream.sleep(deps.pushMs);
-      }
-    }),
-  );
   app.notFound((c) =>
     c.json({ error: { code: 404, type: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}: see /docs` } }, 404),
   );

@@ -6,6 +6,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Discovery } from "./discovery.ts";
 import type { EventFeed, EventLine, SagaOutcomes } from "./event-feed.ts";
+import type { RequestLog, RequestRecord } from "./dashboard-requests.ts";
 import { type InstanceStats, parseStats, querySrv } from "./srv-query.ts";
 
 /** One instance row. */
@@ -47,6 +48,40 @@ export interface DashboardSnapshot {
   functions: FunctionView[];
   events: EventLine[];
   sagas: SagaOutcomes;
+  /** The gateway's latest invocations, newest first. */
+  requests: RequestRecord[];
+  /** False when ids and error texts were left out (the viewer is not an admin). */
+  full: boolean;
+}
+
+/** One latency sample: when, and `[function, p50 ms, p99 ms]` for each function. */
+export interface LatencySample {
+  at: number;
+  values: [string, number, number][];
+}
+
+/** Latency samples kept (one per poll: ten minutes at the default second). */
+export const LATENCY_SAMPLES = 600;
+/** Invocations a snapshot lists. */
+export const SNAPSHOT_REQUESTS = 20;
+
+/**
+ * The snapshot a viewer who is not an admin gets: no order or customer ids (aggregate ids), no
+ * correlation ids, no error texts (only their codes).
+ */
+export function publicSnapshot(s: DashboardSnapshot): DashboardSnapshot {
+  const code = (text: string) => (text === "" ? "" : (/^\d{3}/.exec(text)?.[0] ?? "error"));
+  return {
+    ...s,
+    full: false,
+    functions: s.functions.map((f) => ({
+      ...f,
+      lastError: code(f.lastError),
+      instances: f.instances.map((i) => ({ ...i, lastError: code(i.lastError) })),
+    })),
+    events: s.events.map((e) => ({ ...e, aggregateId: "", correlationId: "" })),
+    requests: s.requests.map((r) => ({ ...r, correlationId: "" })),
+  };
 }
 
 /** Polls STATS and keeps the latest snapshot. */
@@ -55,14 +90,34 @@ export class DashboardState {
   private rates = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private latest: DashboardSnapshot;
+  private readonly samples: (LatencySample | undefined)[] = new Array<LatencySample | undefined>(LATENCY_SAMPLES);
+  private nextSample = 0;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly discovery: Discovery,
     private readonly events: EventFeed,
     private readonly intervalMs = 1000,
+    private readonly requests?: RequestLog,
   ) {
-    this.latest = { at: new Date().toISOString(), functions: [], events: [], sagas: { confirmed: 0, cancelled: {} } };
+    this.latest = {
+      at: new Date().toISOString(),
+      functions: [],
+      events: [],
+      sagas: { confirmed: 0, cancelled: {} },
+      requests: [],
+      full: true,
+    };
+  }
+
+  /** p50/p99 per function over time, oldest first (a fixed-size ring: one sample per poll). */
+  latency(): LatencySample[] {
+    const out: LatencySample[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const sample = this.samples[(this.nextSample + i) % LATENCY_SAMPLES];
+      if (sample) out.push(sample);
+    }
+    return out;
   }
 
   /** Polls now and then every interval until `stop`. */
@@ -130,7 +185,11 @@ export class DashboardState {
       functions,
       events: [...this.events.recent],
       sagas: structuredClone(this.events.sagas),
+      requests: this.requests?.latest(SNAPSHOT_REQUESTS) ?? [],
+      full: true,
     };
+    this.samples[this.nextSample] = { at: now, values: functions.map((f) => [f.name, f.p50Ms, f.p99Ms]) };
+    this.nextSample = (this.nextSample + 1) % LATENCY_SAMPLES;
     return this.latest;
   }
 

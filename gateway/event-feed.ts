@@ -26,13 +26,17 @@ export interface SagaOutcomes {
   cancelled: Record<string, number>;
 }
 
+/** Distinct cancel reasons counted; the rest count as "other". */
+const MAX_REASONS = 20;
+
 /** How many recent events are kept. */
 export const RECENT_EVENTS = 25;
 
 /** The live event view. */
 export class EventFeed {
   readonly recent: EventLine[] = [];
-  readonly sagas: SagaOutcomes = { confirmed: 0, cancelled: {} };
+  // Reasons come from event data: a null-prototype record, and a bounded number of them.
+  readonly sagas: SagaOutcomes = { confirmed: 0, cancelled: Object.create(null) as Record<string, number> };
   private messages: ConsumerMessages | undefined;
   /** Why following the stream last failed, for diagnostics; "" when it never did. */
   lastError = "";
@@ -99,7 +103,9 @@ export class EventFeed {
     if (this.recent.length > RECENT_EVENTS) this.recent.length = RECENT_EVENTS;
     if (event.eventType === "order.confirmed") this.sagas.confirmed++;
     if (event.eventType === "order.cancelled") {
-      const reason = String(data.cancelReason ?? data.reason ?? "unknown");
+      const given = String(data.cancelReason ?? data.reason ?? "unknown").slice(0, 64);
+      const known = Object.keys(this.sagas.cancelled);
+      const reason = known.includes(given) || known.length < MAX_REASONS ? given : "other";
       this.sagas.cancelled[reason] = (this.sagas.cancelled[reason] ?? 0) + 1;
     }
   }

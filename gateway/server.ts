@@ -6,6 +6,8 @@ import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { createApp } from "./app.ts";
+import { isLoopbackHost } from "./dashboard-auth.ts";
+import { RequestLog } from "./dashboard-requests.ts";
 import { DashboardState } from "./dashboard-state.ts";
 import { Discovery } from "./discovery.ts";
 import { EventFeed } from "./event-feed.ts";
@@ -44,10 +46,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const events = new EventFeed(nc);
   events.start();
   const pushMs = options.dashboardMs ?? 1000;
-  const dashboard = new DashboardState(nc, discovery, events, pushMs);
+  const requests = new RequestLog();
+  const dashboard = new DashboardState(nc, discovery, events, pushMs, requests);
   await dashboard.start();
-  const app = createApp({ nc, discovery, dashboard, natsState: connectionState(nc), pushMs });
   const host = options.host ?? "127.0.0.1";
+  const app = createApp({
+    nc,
+    discovery,
+    dashboard,
+    events,
+    requests,
+    natsState: connectionState(nc),
+    pushMs,
+    requireToken: !isLoopbackHost(host),
+  });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () => resolve(s));
     s.once("error", (err) => {

@@ -47,6 +47,9 @@ export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O
   if (spec.visibility !== undefined && spec.visibility !== "public" && spec.visibility !== "internal") {
     throw new Error(`function ${spec.name}: visibility must be "public" or "internal"`);
   }
+  if (spec.nestjs !== undefined && typeof spec.nestjs !== "boolean") {
+    throw new Error(`function ${spec.name}: nestjs must be true or false`);
+  }
   if (spec.durable !== undefined && spec.durable !== false) resolveDurableOptions(spec.name, spec.durable);
   checkDeclarations(spec);
   recordDeclarations(spec);

@@ -9,6 +9,8 @@ import { EndpointStats } from "./stats.ts";
 import { startTimers } from "./timers.ts";
 import { startTriggers } from "./triggers.ts";
 import { subjectFor as functionSubject } from "./config.ts";
+import { nestjsEnabled, nestjsEventsEnabled, serveNestjs } from "./nestjs.ts";
+import { bridgeNestjsEvents } from "./nestjs-events.ts";
 import { startDurable } from "./durable/start-durable.ts";
 import { sourceSha256Of } from "./loader.ts";
 
@@ -51,13 +53,15 @@ export async function startFunction(
     await stopTimers();
     throw err;
   });
+  const nestjs = nestjsEnabled(def);
+  const stopEmits = nestjsEventsEnabled(def) ? bridgeNestjsEvents(env.nc, env.state.js, def, env.log) : async () => {};
   if (def.endpoint === false) {
     return {
       definition: def,
       subject: undefined,
       endpoint: undefined,
       stats: undefined,
-      stop: () => Promise.all([stopTimers(), stopTriggers()]).then(() => undefined),
+      stop: () => Promise.all([stopTimers(), stopTriggers(), stopEmits()]).then(() => undefined),
     };
   }
   const subject = subjectFor(def.name);
@@ -82,18 +86,22 @@ export async function startFunction(
       timeout_ms: String(def.limits.timeoutMs),
       visibility: def.visibility,
       auth: def.auth ? (def.auth.scopes ?? []).join(" ") || "token" : "none",
+      nestjs: String(nestjs),
     },
     stats,
     onRequest: dispatch,
     log: env.log,
   });
+  // The same dispatcher (and so the same STATS) behind the NestJS subjects.
+  const stopNestjs = nestjs ? serveNestjs(env.nc, def, env.queue, dispatch) : async () => {};
+  if (nestjs) await env.nc.flush();
   return {
     definition: def,
     subject,
     endpoint,
     stats: endpoint.stats,
     async stop(graceMs) {
-      await Promise.all([endpoint.stop(), stopTimers(), stopTriggers()]);
+      await Promise.all([endpoint.stop(), stopNestjs(), stopEmits(), stopTimers(), stopTriggers()]);
       await Promise.all([waitUntil(() => endpoint.stats.inFlight === 0, graceMs), durable?.stop(graceMs)]);
     },
   };

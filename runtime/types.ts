@@ -144,6 +144,12 @@ export interface FunctionSpec<I = unknown, O = unknown> {
   visibility?: Visibility;
   /** Needs a verified caller (`Authorization: Bearer <jwt>`). */
   auth?: AuthRequirement;
+  /**
+   * Also answer NestJS's NATS transport (`send('<name>', data)`, `send({cmd: '<name>'}, data)`);
+   * `true` also stores NestJS emits of the trigger's event types on EVENTS. Public functions only.
+   * Default: requests when `NFN_NESTJS=1`, emits never.
+   */
+  nestjs?: boolean;
   /** Functions this one calls with `ctx.call` (recorded in the manifest); calling any other is refused. */
   calls?: string[];
   /** KV buckets it opens with `ctx.kv` (reads, writes, and the stream calls on `KV_<bucket>`); any other is refused. */
