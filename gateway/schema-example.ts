@@ -1,5 +1,5 @@
 /** A plausible example value for a JSON Schema, for the API reference and the docs page. */
-import { isRecord } from "./srv-query.ts";
+import { isRecord } from "../runtime/client/json.ts";
 
 /** Builds an example from `examples`, `default`, `const`, `enum`, or the types; follows local `$ref`s. */
 export function exampleFor(schema: unknown, root: unknown = schema, depth = 0): unknown {

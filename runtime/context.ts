@@ -8,11 +8,10 @@ import type { Logger } from "./logger.ts";
 import type { StateAccess } from "./state.ts";
 import { type TraceContext, childTraceparent, continueTrace, formatTraceparent } from "./trace.ts";
 import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
-import { decodeReply, requestFunction } from "./call.ts";
+import { callFunction } from "./client/request.ts";
 import { FunctionError, isFunctionError } from "./errors.ts";
 import { newEvent, publishEvent } from "./events.ts";
 import { opsHooks } from "./ops/hooks.ts";
-import { withRetry } from "./ops/retry.ts";
 
 /**
  * What the dispatcher knows about one request when it builds the context. Ids and the trace are
@@ -126,16 +125,7 @@ export class RequestContext implements Context {
     const body = JSON.stringify(input);
     const endSpan = opsHooks.startCall?.(this.trace, fn, traceparent);
     // 429 and a local no-responders 503 are retried within the deadline (runtime/ops/retry.ts says why that is safe).
-    const result = withRetry(async () => {
-      const msg = await requestFunction(this.scope.nc, {
-        subject: this.scope.subjectFor(fn),
-        fn,
-        body,
-        headers,
-        timeoutMs: end - Date.now(),
-      });
-      return decodeReply(fn, msg) as T;
-    }, end);
+    const result = callFunction<T>(this.scope.nc, { subject: this.scope.subjectFor(fn), fn, body, headers, deadline: end });
     if (endSpan)
       result.then(
         () => endSpan(undefined),

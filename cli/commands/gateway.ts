@@ -9,6 +9,7 @@ import { verbAction } from "../lib/program.ts";
 import { waitForSignal } from "../lib/wait-for-signal.ts";
 import { connectWithRetry } from "../../runtime/connect.ts";
 import { createLogger } from "../../runtime/logger.ts";
+import { parseOrigins } from "../../gateway/edge-policy.ts";
 import { startGateway } from "../../gateway/server.ts";
 
 /** Options of `nfn gateway` and `nfn dashboard`. */
@@ -33,7 +34,7 @@ export async function runGateway(
   // A long-running server waits for NATS and reconnects forever, unlike one-shot verbs.
   const nc = await connectWithRetry({ ...resolved.config, clientName: `nfn-gateway-${process.pid}` }, { log });
   try {
-    const gateway = await startGateway({ nc, port, host, refreshMs });
+    const gateway = await startGateway({ nc, port, host, refreshMs, ...edgeSettings(io.env) });
     io.stdout.write(banner(gateway.url));
     await until;
     io.stderr.write("nfn: stopping the gateway\n");
@@ -42,6 +43,19 @@ export async function runGateway(
     if (!nc.isClosed()) await nc.drain();
   }
   return EXIT.OK;
+}
+
+// The public URL and extra browser origins (README: Configuration); a malformed value stops the start.
+function edgeSettings(env: NodeJS.ProcessEnv): { publicUrl?: string; origins: string[] } {
+  const publicUrl = env.NFN_GATEWAY_PUBLIC_URL || undefined;
+  if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
+    throw usageError(`NFN_GATEWAY_PUBLIC_URL "${publicUrl.slice(0, 64)}" is not a URL: write it as https://api.example.com`);
+  }
+  try {
+    return { publicUrl, origins: parseOrigins(env.NFN_GATEWAY_ORIGINS) };
+  } catch (err) {
+    throw usageError(`NFN_GATEWAY_ORIGINS: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function parsePort(text: string): number {
