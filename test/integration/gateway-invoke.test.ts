@@ -85,10 +85,10 @@ describe("gateway: POST /fn/<name>", () => {
     assert.equal(requestsOf("gw_hang"), before + 1);
   });
 
-  test("replies 503 for a function that is not deployed", async () => {
+  test("replies 404 for a function that is not deployed", async () => {
     const res = await sys.post("gw_missing", { x: 1 });
-    assert.equal(res.status, 503);
-    assert.match((res.json as { error: { message: string } }).error.message, /gw_missing is not deployed/);
+    assert.equal(res.status, 404);
+    assert.match((res.json as { error: { message: string } }).error.message, /no public function gw_missing is deployed/);
   });
 
   test("refuses a body over the function's limit with 413 before it reaches NATS; exactly the limit passes", async () => {
@@ -121,7 +121,7 @@ describe("gateway: POST /fn/<name>", () => {
   });
 
   test("finds a function deployed after the gateway started, without a restart", async () => {
-    assert.equal((await sys.post("gw_late", {})).status, 503);
+    assert.equal((await sys.post("gw_late", {})).status, 404);
     await sys.host.add(gwLate);
     const res = await eventually(
       async () => {
