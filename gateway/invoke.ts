@@ -103,6 +103,7 @@ async function forward(
     const value = header(req, from);
     if (value) headers[to] = value;
   }
+  await sameWrite();
   const asked = Number(header(req, "nfn-timeout-ms"));
   const budget = Number.isInteger(asked) && asked > 0 ? Math.min(asked, MAX_TIMEOUT_MS) : route.timeoutMs + GRACE_MS;
   const msg = await requestWithRetry(deps.nc, {
@@ -114,6 +115,24 @@ async function forward(
     onRetry: (err) => m.retried(name, isFunctionError(err) && err.code === 429 ? "overloaded" : "no_responders"),
   });
   return sendReply(res, msg, traceparent);
+}
+
+let batch: Promise<void> | undefined;
+
+/**
+ * Resolves in the check phase of this event-loop turn, once every socket that was readable has been
+ * read. The NATS client writes what is published within one microtask run in one write, so the
+ * requests of all HTTP connections read in one turn leave in one write instead of one each (the
+ * largest cost the profile showed); it adds no timer and no measurable wait.
+ */
+function sameWrite(): Promise<void> {
+  batch ??= new Promise((resolve) =>
+    setImmediate(() => {
+      batch = undefined;
+      resolve();
+    }),
+  );
+  return batch;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

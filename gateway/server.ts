@@ -15,7 +15,6 @@ import { EventFeed } from "./event-feed.ts";
 import { sendError } from "./http-body.ts";
 import { invoke } from "./invoke.ts";
 import { trackEventLoopDelay } from "./metrics.ts";
-import { FunctionError } from "../runtime/errors.ts";
 import { connectionState } from "../runtime/ops/health.ts";
 import { trackConnection } from "../runtime/ops/metrics.ts";
 import { initTracingFromEnv } from "../runtime/ops/tracing.ts";
@@ -66,20 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     dashboard.stop();
   };
   const host = options.host ?? "127.0.0.1";
-  // The policy needs the port, which is known only once listening; requests cannot arrive before that.
-  let policy: EdgePolicy | undefined;
-  let pages: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
-  const deps = { nc, discovery };
-  const server = createServer((req, res) => {
-    setSecurityHeaders(res);
-    const refused = policy?.check(req);
-    if (refused || !policy || !pages) {
-      sendError(res, refused ?? new FunctionError(503, "the gateway is starting: try again"));
-      return;
-    }
-    if (req.url?.startsWith(FN_PREFIX)) invoke(req, res, deps);
-    else void pages(req, res);
-  });
+  const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) => {
       stopAll();
@@ -88,9 +74,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server.listen(options.port ?? 8080, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  policy = new EdgePolicy({ bindHost: host, port, publicUrl: options.publicUrl, origins: options.origins });
+  // The edge rules need the port, known only once listening; the handler is attached before any connection is read.
+  const policy = new EdgePolicy({ bindHost: host, port, publicUrl: options.publicUrl, origins: options.origins });
   const app = createApp({ nc, discovery, dashboard, natsState: connectionState(nc), pushMs, publicUrl: policy.publicUrl });
-  pages = getRequestListener(app.fetch);
+  const pages = getRequestListener(app.fetch);
+  const deps = { nc, discovery };
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    setSecurityHeaders(res);
+    const refused = policy.check(req);
+    if (refused) sendError(res, refused);
+    else if (req.url?.startsWith(FN_PREFIX)) invoke(req, res, deps);
+    else void pages(req, res);
+  });
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
