@@ -13,7 +13,10 @@ const mode = process.argv[2];
 const url = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 
 if (mode === "functions") {
-  await runFunctions([checkInventory, putProduct, verifyToken] as FunctionDefinition[], { config: configFromEnv(), log: createLogger({}, "warn") });
+  await runFunctions([checkInventory, putProduct, verifyToken] as FunctionDefinition[], {
+    config: configFromEnv(),
+    log: createLogger({}, "warn"),
+  });
   process.stdout.write("ready functions\n");
 } else if (mode === "gateway") {
   const nc = await connect({ servers: url, noAsyncTraces: true });

@@ -65,7 +65,12 @@ async function direct(nc: NatsConnection, body: string, inFlight: number, second
     while (performance.now() < end) {
       const t0 = performance.now();
       try {
-        const reply = await requestWithRetry(nc, { subject: "fn.check_inventory", fn: "check_inventory", body, deadline: Date.now() + 5500 });
+        const reply = await requestWithRetry(nc, {
+          subject: "fn.check_inventory",
+          fn: "check_inventory",
+          body,
+          deadline: Date.now() + 5500,
+        });
         if (replyErrorCode(reply)) errors++;
       } catch {
         errors++;

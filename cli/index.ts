@@ -21,6 +21,7 @@ import { register as worker } from "./commands/worker.ts";
 import { register as status } from "./commands/status.ts";
 import { register as gateway } from "./commands/gateway.ts";
 import { register as dashboard } from "./commands/dashboard.ts";
+import { register as gen } from "./commands/gen.ts";
 
 const program = addGlobalOptions(createProgram());
 serve(program);
@@ -43,5 +44,6 @@ worker(program);
 status(program);
 gateway(program);
 dashboard(program);
+gen(program);
 
 await runProgram(program);

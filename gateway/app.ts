@@ -35,7 +35,9 @@ const ASSETS: Record<string, string> = {
 const assetText = new Map(Object.keys(ASSETS).map((f) => [f, readFileSync(new URL(`./assets/${f}`, import.meta.url), "utf8")]));
 
 function asset(file: string): Response {
-  return new Response(assetText.get(file) ?? "", { headers: { "content-type": ASSETS[file] ?? "text/plain", "cache-control": "no-cache" } });
+  return new Response(assetText.get(file) ?? "", {
+    headers: { "content-type": ASSETS[file] ?? "text/plain", "cache-control": "no-cache" },
+  });
 }
 
 /** Builds the Hono app: the API routes, then the dashboard's. */
