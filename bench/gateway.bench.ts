@@ -28,8 +28,9 @@ interface Result {
   p99: number;
   max: number;
   errors: number;
-  /** Gateway CPU per request in µs (gateway side only). */
+  /** Gateway CPU per request in µs, user + system, and the system part (gateway side only). */
   cpuUs?: number;
+  sysUs?: number;
 }
 
 function spawnSide(mode: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; detail: string }> {
@@ -50,11 +51,12 @@ function spawnSide(mode: string, env: NodeJS.ProcessEnv): Promise<{ child: Child
   });
 }
 
-function cpuTicks(pid: number): number {
+/** User and system CPU ticks of a process so far. */
+function cpuTicks(pid: number): { user: number; sys: number } {
   // Fields after the parenthesised command: utime and stime are the 12th and 13th.
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
+  return { user: Number(fields[11]), sys: Number(fields[12]) };
 }
 
 async function direct(nc: NatsConnection, body: string, inFlight: number, seconds: number): Promise<Result> {
@@ -107,7 +109,7 @@ async function viaGateway(url: string, gatewayPid: number, body: string, connect
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const ticks = cpuTicks(gatewayPid) - before;
+  const after = cpuTicks(gatewayPid);
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
   const r = JSON.parse(out) as {
     requests: { total: number };
@@ -123,10 +125,12 @@ async function viaGateway(url: string, gatewayPid: number, body: string, connect
     p99: r.latency.p99,
     max: r.latency.max,
     errors: r.errors + r.timeouts + r.non2xx,
-    cpuUs: r.requests.total > 0 ? ((ticks / TICKS_PER_S) * 1e6) / r.requests.total : 0,
+    cpuUs: perRequest(after.user + after.sys - before.user - before.sys, r.requests.total),
+    sysUs: perRequest(after.sys - before.sys, r.requests.total),
   };
 }
 
+const perRequest = (ticks: number, requests: number) => (requests > 0 ? ((ticks / TICKS_PER_S) * 1e6) / requests : 0);
 const median = (rs: Result[]) => [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)] as Result;
 const ms = (n: number) => n.toFixed(2);
 
@@ -168,7 +172,7 @@ try {
         const r = await run(DURATION_S);
         keep(`${side}:${c}`, r);
         process.stderr.write(
-          `round ${round} ${side.padEnd(7)} C=${String(c).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, errors ${r.errors}${r.cpuUs === undefined ? "" : `, gateway CPU ${Math.round(r.cpuUs)} µs/req`}\n`,
+          `round ${round} ${side.padEnd(7)} C=${String(c).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, errors ${r.errors}${r.cpuUs === undefined ? "" : `, gateway CPU ${Math.round(r.cpuUs)} µs/req (${Math.round(r.sysUs ?? 0)} in the kernel)`}\n`,
         );
       }
     }
@@ -179,14 +183,14 @@ try {
       .map((l) => l.toFixed(2))
       .join(" ")}`,
     "",
-    "| C | direct req/s | gateway req/s | ratio | direct p50 / p99 ms | gateway p50 / p99 / max ms | p99 ratio | errors (direct / gateway) | gateway CPU µs/req |",
+    "| C | direct req/s | gateway req/s | ratio | direct p50 / p99 ms | gateway p50 / p99 / max ms | p99 ratio | errors (direct / gateway) | gateway CPU µs/req (kernel) |",
     "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const c of LEVELS) {
     const d = median(results.get(`direct:${c}`) ?? []);
     const g = median(results.get(`gateway:${c}`) ?? []);
     lines.push(
-      `| ${c} | ${Math.round(d.rps)} | ${Math.round(g.rps)} | ${(g.rps / d.rps).toFixed(2)}× | ${ms(d.p50)} / ${ms(d.p99)} | ${ms(g.p50)} / ${ms(g.p99)} / ${ms(g.max)} | ${(g.p99 / d.p99).toFixed(2)}× | ${d.errors} / ${g.errors} | ${Math.round(g.cpuUs ?? 0)} |`,
+      `| ${c} | ${Math.round(d.rps)} | ${Math.round(g.rps)} | ${(g.rps / d.rps).toFixed(2)}× | ${ms(d.p50)} / ${ms(d.p99)} | ${ms(g.p50)} / ${ms(g.p99)} / ${ms(g.max)} | ${(g.p99 / d.p99).toFixed(2)}× | ${d.errors} / ${g.errors} | ${Math.round(g.cpuUs ?? 0)} (${Math.round(g.sysUs ?? 0)}) |`,
     );
   }
   process.stdout.write(`${lines.join("\n")}\n`);

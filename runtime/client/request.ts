@@ -7,6 +7,7 @@ import { FunctionError, errorFromReply } from "../errors.ts";
 import { SERVICE_ERROR, SERVICE_ERROR_CODE, TIMEOUT_MS } from "../headers.ts";
 import { withRetry } from "../ops/retry.ts";
 import { tryJson } from "./json.ts";
+import { muxRequest } from "./reply-mux.ts";
 
 /** One request to a function endpoint. */
 export interface RequestSpec {
@@ -35,7 +36,7 @@ export async function requestFunction(nc: NatsConnection, spec: RequestSpec): Pr
   if (spec.headers) for (const k in spec.headers) h.set(k, spec.headers[k] ?? "");
   h.set(TIMEOUT_MS, String(Math.max(1, Math.floor(spec.timeoutMs))));
   try {
-    return await nc.request(spec.subject, spec.body, { timeout: spec.timeoutMs, headers: h });
+    return await muxRequest(nc, spec.subject, spec.body, h, spec.timeoutMs);
   } catch (err) {
     if (hasCause(err, "NoRespondersError")) throw new FunctionError(503, `${spec.fn} has no responders`, undefined, { cause: err });
     if (hasCause(err, "TimeoutError")) {
