@@ -28,6 +28,8 @@ interface Result {
   p99: number;
   max: number;
   errors: number;
+  /** CPU per request in µs of the load generator: this process (direct) or autocannon (gateway). */
+  clientUs: number;
   /** Gateway CPU per request in µs, user + system, and the system part (gateway side only). */
   cpuUs?: number;
   sysUs?: number;
@@ -81,11 +83,20 @@ async function direct(nc: NatsConnection, body: string, inFlight: number, second
     }
   };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: inFlight }, worker));
   const elapsed = performance.now() - started;
+  const used = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? 0;
-  return { rps: latencies.length / (elapsed / 1000), p50: at(0.5), p99: at(0.99), max: at(1), errors };
+  return {
+    rps: latencies.length / (elapsed / 1000),
+    p50: at(0.5),
+    p99: at(0.99),
+    max: at(1),
+    errors,
+    clientUs: latencies.length > 0 ? (used.user + used.system) / latencies.length : 0,
+  };
 }
 
 async function viaGateway(url: string, gatewayPid: number, body: string, connections: number, seconds: number): Promise<Result> {
@@ -105,11 +116,13 @@ async function viaGateway(url: string, gatewayPid: number, body: string, connect
     `${url}/fn/check_inventory`,
   ];
   const before = cpuTicks(gatewayPid);
+  const childrenBefore = reapedChildrenTicks();
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   const after = cpuTicks(gatewayPid);
+  const autocannonTicks = reapedChildrenTicks() - childrenBefore;
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
   const r = JSON.parse(out) as {
     requests: { total: number };
@@ -125,9 +138,17 @@ async function viaGateway(url: string, gatewayPid: number, body: string, connect
     p99: r.latency.p99,
     max: r.latency.max,
     errors: r.errors + r.timeouts + r.non2xx,
+    clientUs: perRequest(autocannonTicks, r.requests.total),
     cpuUs: perRequest(after.user + after.sys - before.user - before.sys, r.requests.total),
     sysUs: perRequest(after.sys - before.sys, r.requests.total),
   };
+}
+
+/** CPU ticks of this process's children that have exited and been reaped (autocannon runs). */
+function reapedChildrenTicks(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[13]) + Number(fields[14]);
 }
 
 const perRequest = (ticks: number, requests: number) => (requests > 0 ? ((ticks / TICKS_PER_S) * 1e6) / requests : 0);
@@ -172,7 +193,7 @@ try {
         const r = await run(DURATION_S);
         keep(`${side}:${c}`, r);
         process.stderr.write(
-          `round ${round} ${side.padEnd(7)} C=${String(c).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, errors ${r.errors}${r.cpuUs === undefined ? "" : `, gateway CPU ${Math.round(r.cpuUs)} µs/req (${Math.round(r.sysUs ?? 0)} in the kernel)`}\n`,
+          `round ${round} ${side.padEnd(7)} C=${String(c).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, errors ${r.errors}, load generator CPU ${Math.round(r.clientUs)} µs/req${r.cpuUs === undefined ? "" : `, gateway CPU ${Math.round(r.cpuUs)} µs/req (${Math.round(r.sysUs ?? 0)} in the kernel)`}\n`,
         );
       }
     }
@@ -183,14 +204,14 @@ try {
       .map((l) => l.toFixed(2))
       .join(" ")}`,
     "",
-    "| C | direct req/s | gateway req/s | ratio | direct p50 / p99 ms | gateway p50 / p99 / max ms | p99 ratio | errors (direct / gateway) | gateway CPU µs/req (kernel) |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| C | direct req/s | gateway req/s | ratio | direct p50 / p99 ms | gateway p50 / p99 / max ms | p99 ratio | errors (direct / gateway) | gateway CPU µs/req (kernel) | load generator CPU µs/req (direct / autocannon) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const c of LEVELS) {
     const d = median(results.get(`direct:${c}`) ?? []);
     const g = median(results.get(`gateway:${c}`) ?? []);
     lines.push(
-      `| ${c} | ${Math.round(d.rps)} | ${Math.round(g.rps)} | ${(g.rps / d.rps).toFixed(2)}× | ${ms(d.p50)} / ${ms(d.p99)} | ${ms(g.p50)} / ${ms(g.p99)} / ${ms(g.max)} | ${(g.p99 / d.p99).toFixed(2)}× | ${d.errors} / ${g.errors} | ${Math.round(g.cpuUs ?? 0)} (${Math.round(g.sysUs ?? 0)}) |`,
+      `| ${c} | ${Math.round(d.rps)} | ${Math.round(g.rps)} | ${(g.rps / d.rps).toFixed(2)}× | ${ms(d.p50)} / ${ms(d.p99)} | ${ms(g.p50)} / ${ms(g.p99)} / ${ms(g.max)} | ${(g.p99 / d.p99).toFixed(2)}× | ${d.errors} / ${g.errors} | ${Math.round(g.cpuUs ?? 0)} (${Math.round(g.sysUs ?? 0)}) | ${Math.round(d.clientUs)} / ${Math.round(g.clientUs)} |`,
     );
   }
   process.stdout.write(`${lines.join("\n")}\n`);

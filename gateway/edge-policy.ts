@@ -42,6 +42,8 @@ export interface EdgePolicyOptions {
 export class EdgePolicy {
   /** The gateway's own base URL, for links and the OpenAPI `servers` entry. */
   readonly publicUrl: string;
+  /** The origin of `publicUrl`. */
+  readonly ownOrigin: string;
   private readonly origins: ReadonlySet<string>;
   /** Host header values accepted; undefined when any is (a bind beyond loopback, behind its own DNS). */
   private readonly hosts: ReadonlySet<string> | undefined;
@@ -50,6 +52,7 @@ export class EdgePolicy {
     const listenUrl = `http://${options.bindHost.includes(":") ? `[${options.bindHost}]` : options.bindHost}:${options.port}`;
     this.publicUrl = (options.publicUrl ?? listenUrl).replace(/\/+$/, "");
     const own = new URL(this.publicUrl);
+    this.ownOrigin = own.origin;
     const origins = new Set<string>([own.origin, new URL(listenUrl).origin]);
     for (const o of options.origins ?? []) origins.add(normaliseOrigin(o));
     if (isLoopbackHost(options.bindHost)) {
@@ -80,6 +83,29 @@ export class EdgePolicy {
     }
     return undefined;
   }
+}
+
+const CORS_PREFLIGHT: readonly (readonly [string, string])[] = [
+  ["access-control-allow-methods", "POST"],
+  ["access-control-allow-headers", "content-type, authorization, idempotency-key, traceparent, nfn-correlation-id, nfn-timeout-ms"],
+  ["access-control-expose-headers", "traceparent"],
+  ["access-control-max-age", "600"],
+];
+
+/**
+ * For a request from a configured foreign origin (it passed `check`), the CORS headers that let
+ * its page read the reply; answers the preflight itself and returns true when it did.
+ */
+export function applyCors(req: IncomingMessage, res: ServerResponse, ownOrigin: string): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined || origin.toLowerCase() === ownOrigin) return false;
+  res.setHeader("access-control-allow-origin", origin);
+  res.setHeader("vary", "Origin");
+  if (req.method !== "OPTIONS") return false;
+  for (const [name, value] of CORS_PREFLIGHT) res.setHeader(name, value);
+  res.writeHead(204);
+  res.end();
+  return true;
 }
 
 /** Sets the security headers on a response before anything writes it. */

@@ -10,7 +10,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { createApp } from "./app.ts";
 import { DashboardState } from "./dashboard-state.ts";
 import { Discovery } from "./discovery.ts";
-import { EdgePolicy, setSecurityHeaders } from "./edge-policy.ts";
+import { EdgePolicy, applyCors, setSecurityHeaders } from "./edge-policy.ts";
 import { EventFeed } from "./event-feed.ts";
 import { sendError } from "./http-body.ts";
 import { invoke } from "./invoke.ts";
@@ -83,6 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     setSecurityHeaders(res);
     const refused = policy.check(req);
     if (refused) sendError(res, refused);
+    else if (applyCors(req, res, policy.ownOrigin)) return;
     else if (req.url?.startsWith(FN_PREFIX)) invoke(req, res, deps);
     else void pages(req, res);
   });

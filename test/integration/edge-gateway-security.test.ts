@@ -131,6 +131,15 @@ describe("gateway edge", () => {
       body,
     );
     assert.equal(ok.status, 200, ok.body);
+    assert.equal(ok.headers["access-control-allow-origin"], "https://shop.example");
+    const preflight = await raw(g.url, "OPTIONS", "/fn/check_inventory", {
+      origin: "https://shop.example",
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "content-type, authorization",
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers["access-control-allow-origin"], "https://shop.example");
+    assert.match(String(preflight.headers["access-control-allow-headers"]), /content-type, authorization/);
     const other = await raw(
       g.url,
       "POST",
@@ -139,6 +148,7 @@ describe("gateway edge", () => {
       body,
     );
     assert.equal(other.status, 403);
+    assert.equal(other.headers["access-control-allow-origin"], undefined);
   });
 
   test("on a loopback bind a foreign Host (DNS rebinding) is refused on every route; loopback names pass", async () => {
