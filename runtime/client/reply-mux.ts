@@ -19,13 +19,21 @@ class ReplyMux {
   private readonly prefix: string;
   private readonly pending = new Map<string, Pending>();
   private next = 0;
+  /** The subscription ended with an error (a permissions violation, say): the next call makes a new one. */
+  dead = false;
 
   constructor(private readonly nc: NatsConnection) {
     // The connection's inbox prefix, when one is configured (callers in an account that allows only it).
     const options: unknown = Reflect.get(nc, "options");
     const inboxPrefix = isRecord(options) && typeof options.inboxPrefix === "string" ? options.inboxPrefix : undefined;
     this.prefix = `${createInbox(inboxPrefix)}.`;
-    nc.subscribe(`${this.prefix}*`, { callback: (err, msg) => (err ? this.failAll(err) : this.settle(msg)) });
+    nc.subscribe(`${this.prefix}*`, {
+      callback: (err, msg) => {
+        if (!err) return this.settle(msg);
+        this.dead = true;
+        this.failAll(err);
+      },
+    });
     void nc.closed().then(() => this.failAll(named("RequestError", "the NATS connection is closed")));
   }
 
@@ -70,9 +78,15 @@ class ReplyMux {
 const muxes = new WeakMap<NatsConnection, ReplyMux>();
 
 /** Sends a request on `nc` through its reply inbox (made on first use). */
-export function muxRequest(nc: NatsConnection, subject: string, body: Uint8Array | string, headers: MsgHdrs, timeoutMs: number): Promise<Msg> {
+export function muxRequest(
+  nc: NatsConnection,
+  subject: string,
+  body: Uint8Array | string,
+  headers: MsgHdrs,
+  timeoutMs: number,
+): Promise<Msg> {
   let mux = muxes.get(nc);
-  if (!mux) muxes.set(nc, (mux = new ReplyMux(nc)));
+  if (!mux || mux.dead) muxes.set(nc, (mux = new ReplyMux(nc)));
   return mux.request(subject, body, headers, timeoutMs);
 }
 
