@@ -82,7 +82,8 @@ export class RequestContext implements Context {
     return this.requestIdValue;
   }
   get correlationId(): string {
-    this.correlationValue ??= this.scope.correlationId ?? correlationIdOf(this.scope.headers);
+    // An event's correlation id is checked like a header's: whoever published the event chose it.
+    this.correlationValue ??= safeCorrelationId(this.scope.correlationId ?? this.scope.headers?.get(CORRELATION_ID));
     return this.correlationValue;
   }
   get traceId(): string {
@@ -163,7 +164,18 @@ export class RequestContext implements Context {
   }
 }
 
-/** The correlation id of an incoming request, or a new one when it starts an operation. */
+// What a correlation id may look like: it is copied into every event and log line of the operation.
+const SAFE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * The correlation id of an incoming request, or a new one when it starts an operation. A sent id
+ * longer than 64 characters or outside `A-Z a-z 0-9 . _ : -` is replaced by a new one, never copied.
+ */
 export function correlationIdOf(headers: MsgHdrs | undefined): string {
-  return headers?.get(CORRELATION_ID) || randomUUID();
+  return safeCorrelationId(headers?.get(CORRELATION_ID));
+}
+
+/** `value` when it is a safe correlation id, else a new UUID. */
+export function safeCorrelationId(value: string | undefined): string {
+  return value !== undefined && SAFE_CORRELATION_ID.test(value) ? value : randomUUID();
 }

@@ -37,6 +37,46 @@ export interface ErrorBody {
 const BRAND = Symbol.for("nats-functions.FunctionError");
 const MAX_HEADER_TEXT = 512;
 
+/** Most characters of one input value or property name an error text may carry (CONTRACT: no echo). */
+export const MAX_ECHO = 64;
+/** Longest error message: the `Nats-Service-Error` header, STATS `last_error` and the body all carry it. */
+export const MAX_MESSAGE = 512;
+/** Most entries of `details` in one reply. */
+export const MAX_DETAILS = 10;
+/** Largest error body in UTF-8 bytes; details are dropped (and the rest shortened) to stay under it. */
+export const MAX_ERROR_BODY_BYTES = 4000;
+// Strings inside one detail (paths, messages, ids) are cut to this.
+const MAX_DETAIL_TEXT = 256;
+const MARK = "…";
+
+/**
+ * `value` cut to at most `max` characters, with `…` marking the cut: the form in which any value
+ * from a request may appear in an error text. Never splits a surrogate pair.
+ */
+export function clipInput(value: string, max = MAX_ECHO): string {
+  if (value.length <= max) return value;
+  let end = Math.max(0, max - 1);
+  const code = value.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--; // a high surrogate without its pair
+  return `${value.slice(0, end)}${MARK}`;
+}
+
+function boundedDetails(details: ErrorDetail[] | undefined): ErrorDetail[] | undefined {
+  if (!details) return undefined;
+  return details.slice(0, MAX_DETAILS).map((d) => {
+    const out: ErrorDetail = Object.create(null) as ErrorDetail;
+    for (const [k, v] of Object.entries(d).slice(0, 8)) out[clipInput(k, MAX_ECHO)] = boundedValue(v);
+    return { ...out };
+  });
+}
+
+// Detail values are small records ({path, message}, {sku, requested, available}); anything deeper is cut.
+function boundedValue(v: unknown): unknown {
+  if (typeof v === "string") return clipInput(v, MAX_DETAIL_TEXT);
+  if (typeof v === "number" || typeof v === "boolean" || v === null) return v;
+  return clipInput(JSON.stringify(v) ?? "", MAX_DETAIL_TEXT);
+}
+
 /** Thrown by handlers (and the runtime) to reply with a contract error. */
 export class FunctionError extends Error {
   readonly code: ErrorCode;
@@ -44,18 +84,24 @@ export class FunctionError extends Error {
   readonly details: ErrorDetail[] | undefined;
   readonly [BRAND] = true;
 
+  /** `message` is cut to MAX_MESSAGE characters and `details` to MAX_DETAILS short entries, so no reply grows with its input. */
   constructor(code: ErrorCode, message: string, details?: ErrorDetail[], options?: ErrorOptions) {
-    super(message, options);
+    super(clipInput(message, MAX_MESSAGE), options);
     this.name = "FunctionError";
     this.code = code;
     this.type = ERROR_CODES[code];
-    this.details = details;
+    this.details = boundedDetails(details);
   }
 
-  /** The JSON body for the wire. */
+  /** The JSON body for the wire, under MAX_ERROR_BODY_BYTES. */
   toBody(): ErrorBody {
     const error: ErrorBody["error"] = { code: this.code, type: this.type, message: this.message };
-    if (this.details && this.details.length > 0) error.details = this.details;
+    if (this.details && this.details.length > 0) error.details = [...this.details];
+    // Multi-byte text can still push the body over the cap: drop details from the end until it fits.
+    while (error.details && Buffer.byteLength(JSON.stringify({ error })) > MAX_ERROR_BODY_BYTES) {
+      error.details.pop();
+      if (error.details.length === 0) delete error.details;
+    }
     return { error };
   }
 }

@@ -4,6 +4,7 @@ import { jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
 import type { DomainEvent } from "./types.ts";
 import { TRACEPARENT } from "./headers.ts";
+import { type RetentionLimits, streamRetention } from "./retention.ts";
 
 /** Stream that stores every domain event. */
 export const EVENTS_STREAM = "EVENTS";
@@ -14,18 +15,30 @@ export function eventSubject(eventType: string): string {
   return `events.${eventType}`;
 }
 
-/** Creates the EVENTS stream when it does not exist yet (any instance may race to do so). */
+/** Default limits of EVENTS (`NFN_EVENTS_MAX_AGE`, `NFN_EVENTS_MAX_BYTES`): a month of history, 1 GiB. */
+export const EVENTS_RETENTION: RetentionLimits = { maxAgeMs: 30 * 86_400_000, maxBytes: 1024 ** 3 };
+// Retried publishes within this window are stored once (never longer than the stream keeps events).
+const DUPLICATE_WINDOW_NS = 2 * 60 * 1_000_000_000;
+
+/** The duplicate window for a stream whose max_age is `maxAgeNs`: 2 minutes, or max_age when shorter. */
+export function duplicateWindowNs(maxAgeNs: number): number {
+  return Math.min(DUPLICATE_WINDOW_NS, maxAgeNs);
+}
+
+/** Creates the EVENTS stream, with its limits, when it does not exist yet (any instance may race to do so). */
 export async function ensureEventsStream(nc: NatsConnection, replicas: number): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.streams.info(EVENTS_STREAM);
   } catch {
+    const limits = streamRetention(EVENTS_STREAM, EVENTS_RETENTION);
     try {
       await jsm.streams.add({
         name: EVENTS_STREAM,
         subjects: [EVENTS_SUBJECTS],
         num_replicas: replicas,
-        duplicate_window: 2 * 60 * 1_000_000_000, // 2 minutes, in ns: retried publishes are stored once
+        ...limits,
+        duplicate_window: duplicateWindowNs(limits.max_age),
       });
     } catch (err) {
       // Another instance created it between our two calls.

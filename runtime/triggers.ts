@@ -7,7 +7,8 @@
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { AckPolicy, DeliverPolicy, type JsMsg, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { FunctionDefinition } from "./define-function.ts";
-import { EVENTS_STREAM, eventSubject } from "./events.ts";
+import { EVENTS_STREAM, duplicateWindowNs, eventSubject } from "./events.ts";
+import { type RetentionLimits, streamRetention } from "./retention.ts";
 import type { InstanceEnvironment } from "./function-instance.ts";
 import { TRACEPARENT } from "./headers.ts";
 import { createInternalContext } from "./internal-context.ts";
@@ -19,6 +20,9 @@ export const DLQ_STREAM = "EVENTS_DLQ";
 export const DLQ_SUBJECTS = "dlq.>";
 // How long one pull waits for events; also the longest a stop waits for the pull in progress.
 const PULL_EXPIRES_MS = 1_000;
+
+/** Default limits of EVENTS_DLQ (`NFN_EVENTS_DLQ_MAX_AGE`, `NFN_EVENTS_DLQ_MAX_BYTES`): 30 days, 256 MiB. */
+export const DLQ_RETENTION: RetentionLimits = { maxAgeMs: 30 * 86_400_000, maxBytes: 256 * 1024 ** 2 };
 
 /** Defaults of EventTrigger. */
 export const TRIGGER_DEFAULTS = { maxDeliveries: 5, backoffMs: [200, 1000, 5000] } as const;
@@ -167,12 +171,14 @@ async function ensureDlqStream(jsm: JetStreamManager, replicas: number): Promise
   try {
     await jsm.streams.info(DLQ_STREAM);
   } catch {
+    const limits = streamRetention(DLQ_STREAM, DLQ_RETENTION);
     try {
       await jsm.streams.add({
         name: DLQ_STREAM,
         subjects: [DLQ_SUBJECTS],
         num_replicas: replicas,
-        duplicate_window: 2 * 60 * 1_000_000_000,
+        ...limits,
+        duplicate_window: duplicateWindowNs(limits.max_age),
       });
     } catch (err) {
       await jsm.streams.info(DLQ_STREAM).catch(() => Promise.reject(err)); // another instance created it first

@@ -8,7 +8,7 @@ import { parseDuration, parsePositiveInt } from "../lib/duration.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import { json } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";
-import { collect, requestHeaders, readPayload } from "../lib/payload.ts";
+import { collect, readAuth, requestHeaders, readPayload } from "../lib/payload.ts";
 import { verbAction } from "../lib/program.ts";
 import { resolveFunction } from "../lib/resolve-function.ts";
 import { validateLocally } from "./invoke.ts";
@@ -32,7 +32,7 @@ export async function runBench(
 ): Promise<number> {
   const concurrency = parsePositiveInt(opts.concurrency ?? "16", "--concurrency");
   const durationMs = parseDuration(opts.duration ?? "10s", "--duration");
-  const headers = requestHeaders(opts.header, opts.auth ?? io.env.NFN_AUTH_TOKEN);
+  const headers = requestHeaders(opts.header, await readAuth(opts.auth ?? io.env.NFN_AUTH_TOKEN, io, payloadArg));
   const payload = await readPayload(payloadArg, io);
   return withConnection(opts, io, async (nc, resolved) => {
     const target = await resolveFunction(nc, fn, resolved.timeoutMs, resolved.config.servers);
@@ -114,7 +114,7 @@ export function register(program: Command): void {
     .option("--concurrency <n>", "concurrent callers", "16")
     .option("--duration <duration>", "how long: 10s, 1m, or seconds", "10s")
     .option("-H, --header <key:value>", "request header, repeatable", collect)
-    .option("--auth <jwt>", "JWT sent as Authorization: Bearer (env NFN_AUTH_TOKEN)")
+    .option("--auth <@file|->", "JWT sent as Authorization: Bearer, read from a file or - (stdin), or given inline (env NFN_AUTH_TOKEN)")
     .option("--no-validate", "do not check the payload against the advertised request_schema first")
     .option("--json", "print the summary as JSON")
     .addHelpText(

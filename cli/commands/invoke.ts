@@ -9,7 +9,7 @@ import { CliError, usageError } from "../lib/errors.ts";
 import { EXIT, type ExitCode } from "../lib/exit-codes.ts";
 import { json } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";
-import { collect, requestHeaders, readPayload } from "../lib/payload.ts";
+import { collect, readAuth, requestHeaders, readPayload } from "../lib/payload.ts";
 import { verbAction } from "../lib/program.ts";
 import { type ResolvedFunction, notRunning, resolveFunction } from "../lib/resolve-function.ts";
 
@@ -27,7 +27,7 @@ export interface InvokeOptions extends GlobalOptions {
 /** Sends the request(s) and prints the replies; returns the exit code. */
 export async function runInvoke(fn: string, payloadArg: string | undefined, opts: InvokeOptions, io: CliIo): Promise<number> {
   const count = opts.count === undefined ? 1 : parsePositiveInt(opts.count, "--count");
-  const headers = requestHeaders(opts.header, opts.auth ?? io.env.NFN_AUTH_TOKEN);
+  const headers = requestHeaders(opts.header, await readAuth(opts.auth ?? io.env.NFN_AUTH_TOKEN, io, payloadArg));
   const payload = await readPayload(payloadArg, io);
   return withConnection(opts, io, async (nc, resolved) => {
     const target = await resolveFunction(nc, fn, resolved.timeoutMs, resolved.config.servers);
@@ -111,7 +111,10 @@ export function register(program: Command): void {
     .argument("<fn>", "function name")
     .argument("[payload]", "JSON text, @file, or - for stdin (default {})")
     .option("-H, --header <key:value>", "request header, repeatable", collect)
-    .option("--auth <jwt>", "JWT sent as Authorization: Bearer (env NFN_AUTH_TOKEN); mint one with `nfn token`")
+    .option(
+      "--auth <@file|->",
+      "JWT sent as Authorization: Bearer, read from a file or - (stdin), or given inline (env NFN_AUTH_TOKEN); mint one with `nfn token`",
+    )
     .option("--raw", "print the reply body exactly as received")
     .option("--count <n>", "send the request n times, one after the other")
     .option("--no-validate", "do not check the payload against the advertised request_schema first")
@@ -120,8 +123,9 @@ export function register(program: Command): void {
       `
 Examples:
   npx nfn invoke check_inventory '{"items":[{"sku":"AOVE-PICUAL-500ML","quantity":1}]}'
-  npx nfn invoke create_order @order.json --auth "$(npx nfn token --sub alice --scope orders:write)" -H Idempotency-Key:o-1
-  echo '{"orderId":"o-1"}' | npx nfn invoke get_order - --auth "$TOKEN" --raw
+  npx nfn token --sub alice --scope orders:write > .nfn/alice.jwt
+  npx nfn invoke create_order @order.json --auth @.nfn/alice.jwt -H Idempotency-Key:o-1
+  npx nfn token --sub alice | npx nfn invoke get_order '{"orderId":"o-1"}' --auth - --raw
 
 Exit codes: 0 ok, 1 the function replied with an error, 2 usage or invalid payload,
             3 no responders, 4 timeout, 5 cannot connect to NATS`,

@@ -10,7 +10,15 @@ import { CliError } from "../lib/errors.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import { json } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";
-import { type ServerRecord, clearServerRecord, nfnDir, processAlive, readServerRecord, writeServerRecord } from "../lib/local-server.ts";
+import {
+  type ServerRecord,
+  clearServerRecord,
+  nfnDir,
+  processAlive,
+  readServerRecord,
+  whyNotRecordedServer,
+  writeServerRecord,
+} from "../lib/local-server.ts";
 import { portFree } from "../lib/ports.ts";
 import { verbAction } from "../lib/program.ts";
 
@@ -83,6 +91,13 @@ export async function runServerStop(_opts: ServerOptions, io: CliIo): Promise<nu
   const record = readServerRecord(io.cwd);
   if (!record) {
     io.stderr.write("no dev nats-server is recorded in .nfn/server.json: nothing to stop\n");
+    return EXIT.OK;
+  }
+  // The recorded pid may now belong to another program: signal it only when it is our nats-server.
+  const notOurs = whyNotRecordedServer(record);
+  if (notOurs) {
+    clearServerRecord(io.cwd, record.pid);
+    io.stderr.write(`not stopping pid ${record.pid}: ${notOurs}; the server recorded in .nfn/server.json is gone, record removed\n`);
     return EXIT.OK;
   }
   process.kill(record.pid, "SIGTERM");

@@ -15,10 +15,15 @@ export interface TokenOptions {
   ttl?: string;
 }
 
+/** Longest lifetime `nfn token` signs: a development token should not outlive the working day. */
+export const MAX_TOKEN_TTL_MS = 24 * 3_600_000;
+
 /** Prints a token on stdout; returns the exit code. */
 export async function runToken(opts: TokenOptions, io: CliIo): Promise<number> {
   if (!opts.sub) throw usageError("--sub is required: the subject (customer id) of the token, e.g. --sub alice");
   const ttlMs = parseDuration(opts.ttl ?? "1h", "--ttl");
+  if (ttlMs > MAX_TOKEN_TTL_MS)
+    throw usageError(`--ttl ${opts.ttl ?? ""} is longer than the 24h a development token may live: use 24h or less`);
   const secret = readAuthSecret(io.env, io.cwd);
   if (!secret) {
     throw usageError(
@@ -43,14 +48,16 @@ export function register(program: Command): void {
     .description("mint a development token (HS256) signed with AUTH_JWT_SECRET or .nfn/auth-secret")
     .option("--sub <id>", "subject: the caller's id, e.g. a customer id")
     .option("--scope <scopes>", 'space-separated scopes, e.g. "orders:write inventory:admin"')
-    .option("--ttl <duration>", "lifetime: 30m, 1h, 7d is not accepted (use 168h)", "1h")
+    .option("--ttl <duration>", "lifetime: 30m, 1h, at most 24h", "1h")
     .addHelpText(
       "after",
       `
 Claims: sub, scope, iat, exp, and iss/aud from AUTH_ISSUER/AUTH_AUDIENCE when set.
+The token goes through a file or a pipe, never argv (where \`ps\` shows it to everyone).
 Examples:
-  TOKEN=$(npx nfn token --sub alice --scope "orders:write")
-  npx nfn invoke create_order @order.json --auth "$TOKEN"`,
+  npx nfn token --sub alice --scope "orders:write" > .nfn/alice.jwt
+  npx nfn invoke create_order @order.json --auth @.nfn/alice.jwt
+  npx nfn token --sub alice --scope "orders:write" | npx nfn invoke create_order @order.json --auth -`,
     )
     .action(verbAction<TokenOptions>((opts, io) => runToken(opts, io)));
 }

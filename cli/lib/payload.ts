@@ -36,16 +36,46 @@ export async function readPayload(arg: string | undefined, io: CliIo): Promise<{
   }
 }
 
+/**
+ * The caller's JWT from `--auth`: `@file` reads it from a file and `-` from stdin, so the token
+ * never has to sit in argv (visible to every user in `ps`) or shell history; anything else is the
+ * token itself. Surrounding whitespace is dropped. `payloadArg` is the payload argument: stdin can
+ * feed only one of the two.
+ */
+export async function readAuth(arg: string | undefined, io: CliIo, payloadArg?: string): Promise<string | undefined> {
+  if (arg === undefined || arg === "") return undefined;
+  let token: string;
+  if (arg === "-") {
+    if (payloadArg === "-") throw usageError("--auth - and a payload of - both want stdin: give the payload as @file or JSON text");
+    token = await io.readStdin();
+  } else if (arg.startsWith("@")) {
+    const file = resolve(io.cwd, arg.slice(1));
+    try {
+      token = readFileSync(file, "utf8");
+    } catch (err) {
+      throw usageError(`cannot read the token file ${arg.slice(1)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  } else token = arg;
+  token = token.trim();
+  if (token === "" || /\s/.test(token.replace(/^Bearer\s+/i, ""))) {
+    throw usageError(
+      `--auth ${arg.startsWith("@") || arg === "-" ? arg : "<jwt>"} holds no single token: expect one JWT (header.payload.signature)`,
+    );
+  }
+  return token;
+}
+
 /** Parses repeatable `-H key:value` options into a header map. */
 export function parseHeaders(values: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  // A Map, then fromEntries: a header named __proto__ becomes a header, not the object's prototype.
+  const out = new Map<string, string>();
   for (const value of values ?? []) {
     const at = value.indexOf(":");
     const key = at > 0 ? value.slice(0, at).trim() : "";
     if (!key) throw usageError(`header "${value}" must look like key:value, e.g. -H Idempotency-Key:order-42`);
-    out[key] = value.slice(at + 1).trim();
+    out.set(key, value.slice(at + 1).trim());
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /**

@@ -1,7 +1,16 @@
 /** Customer notifications in KV: one record per (order, event type), so a redelivered event notifies nobody twice. */
+import { type Context, type RetentionLimits, kvKey, kvRetention } from "../../runtime/index.ts";
 
 /** KV bucket of notifications. */
 export const NOTIFICATIONS_BUCKET = "notifications";
+
+/** Default limits of the notifications bucket (`NFN_NOTIFICATIONS_*`): 30 days (longer than any redelivery), 256 MiB. */
+export const NOTIFICATIONS_RETENTION: RetentionLimits = { maxAgeMs: 30 * 86_400_000, maxBytes: 256 * 1024 ** 2, history: 1 };
+
+/** The notifications bucket, created with its limits on first use. */
+export function notificationsBucket(ctx: Pick<Context, "kv">): ReturnType<Context["kv"]> {
+  return ctx.kv(NOTIFICATIONS_BUCKET, kvRetention(NOTIFICATIONS_BUCKET, NOTIFICATIONS_RETENTION));
+}
 
 /** One notification sent (or being sent) to a customer. */
 export interface NotificationRecord {
@@ -15,9 +24,15 @@ export interface NotificationRecord {
   recordedAt: string;
 }
 
-/** The KV key of the notification for `orderId` about `eventType` (KV keys allow dots). */
+// An event type such as `order.confirmed` is kept readable; anything else is encoded like an id.
+const DOTTED_TOKENS = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+/**
+ * The KV key of the notification for `orderId` about `eventType`: `kvKey(orderId)` (which never
+ * holds a dot) then the event type, so two different pairs never share a key.
+ */
 export function notificationKey(orderId: string, eventType: string): string {
-  return `${orderId}.${eventType}`;
+  return `${kvKey(orderId)}.${DOTTED_TOKENS.test(eventType) ? eventType : kvKey(eventType)}`;
 }
 
 /** The text a customer receives for an order event. */

@@ -1,7 +1,23 @@
-/** Payments in JetStream KV: one record per order, written once with kv.create, so an order is charged at most once. */
+/**
+ * Payments in JetStream KV: one record per order under `kvKey(orderId)`, written once with
+ * kv.create, so an order is charged at most once.
+ */
+import { type Context, type RetentionLimits, kvRetention } from "../../runtime/index.ts";
 
 /** KV bucket holding one payment record per orderId. */
 export const PAYMENTS_BUCKET = "payments";
+
+/**
+ * Default limits of the payments bucket (`NFN_PAYMENTS_*`): 90 days, 256 MiB. A record guards
+ * "charged once" while its order's saga runs (seconds); after that the order keeps the paymentId,
+ * so records, also those of orders that never existed, can expire.
+ */
+export const PAYMENTS_RETENTION: RetentionLimits = { maxAgeMs: 90 * 86_400_000, maxBytes: 256 * 1024 ** 2, history: 1 };
+
+/** The payments bucket, created with its limits on first use. */
+export function paymentsBucket(ctx: Pick<Context, "kv">): ReturnType<Context["kv"]> {
+  return ctx.kv(PAYMENTS_BUCKET, kvRetention(PAYMENTS_BUCKET, PAYMENTS_RETENTION));
+}
 
 /** One charge attempt and its outcome, keyed by orderId. */
 export interface PaymentRecord {

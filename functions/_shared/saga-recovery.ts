@@ -4,8 +4,8 @@
  * anything. Only orders untouched for `graceMs` are taken, so live requests are left alone.
  */
 import type { Context } from "../../runtime/index.ts";
-import { OPEN_ORDERS_BUCKET, ORDERS_BUCKET, isFinal } from "./order-record.ts";
-import { loadOrder } from "./order-store.ts";
+import { isFinal } from "./order-record.ts";
+import { loadOrder, openOrdersBucket, ordersBucket } from "./order-store.ts";
 import { closeOrder, driveOrder } from "./saga-steps.ts";
 
 /** Tuning of one recovery pass. */
@@ -24,8 +24,8 @@ export interface RecoveryResult {
 
 /** One pass over the open-orders index; stops early when the pass's deadline comes near. */
 export async function recoverOrders(ctx: Context, options: RecoveryOptions): Promise<RecoveryResult> {
-  const open = await ctx.kv(OPEN_ORDERS_BUCKET);
-  const orders = await ctx.kv(ORDERS_BUCKET);
+  const open = await openOrdersBucket(ctx);
+  const orders = await ordersBucket(ctx);
   const ids: string[] = [];
   for await (const key of await open.keys()) ids.push(key);
   const result: RecoveryResult = { recovered: 0, failed: 0 };

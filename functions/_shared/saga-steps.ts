@@ -4,8 +4,8 @@
  * outcome with a CAS. The request and recovery run the same code, so either can finish an order.
  */
 import { type Context, isFunctionError } from "../../runtime/index.ts";
-import { OPEN_ORDERS_BUCKET, type OrderRecord, isFinal, orderView } from "./order-record.ts";
-import { type KV, type StoredOrder, transition } from "./order-store.ts";
+import { type OrderRecord, isFinal, orderView } from "./order-record.ts";
+import { type KV, type StoredOrder, openOrdersBucket, transition } from "./order-store.ts";
 import { refundPayment } from "./payment-refund.ts";
 import { crashPoint } from "./saga-crash.ts";
 import { stableUuid } from "./saga-ids.ts";
@@ -30,7 +30,7 @@ export async function driveOrder(ctx: Context, kv: KV, start: StoredOrder, optio
 export async function closeOrder(ctx: Context, order: OrderRecord): Promise<void> {
   const type = order.status === "confirmed" ? "order.confirmed" : "order.cancelled";
   await ctx.emit(type, order.orderId, { ...orderView(order) }, { eventId: stableUuid(type, order.orderId) });
-  const open = await ctx.kv(OPEN_ORDERS_BUCKET);
+  const open = await openOrdersBucket(ctx);
   await open.delete(order.orderId);
 }
 

@@ -5,9 +5,9 @@ import common from "../../schemas/common.json" with { type: "json" };
 import orderSchema from "../../schemas/order.json" with { type: "json" };
 import request from "../../schemas/create_order.request.json" with { type: "json" };
 import response from "../../schemas/create_order.response.json" with { type: "json" };
-import { OPEN_ORDERS_BUCKET, ORDERS_BUCKET, type OrderRecord, type OrderView, isFinal, orderView } from "../_shared/order-record.ts";
+import { type OrderRecord, type OrderView, isFinal, orderView } from "../_shared/order-record.ts";
 import { priceOrder } from "../_shared/order-pricing.ts";
-import { type StoredOrder, createOrder, loadOrder } from "../_shared/order-store.ts";
+import { type StoredOrder, createOrder, loadOrder, openOrdersBucket, ordersBucket } from "../_shared/order-store.ts";
 import { recoverOrders } from "../_shared/saga-recovery.ts";
 import { driveOrder } from "../_shared/saga-steps.ts";
 import { fingerprint, stableUuid } from "../_shared/saga-ids.ts";
@@ -26,7 +26,7 @@ export default defineFunction<CreateOrderInput, OrderView>({
   request,
   response,
   sharedSchemas: [common, orderSchema],
-  auth: {},
+  auth: { scopes: ["orders:write"] },
   calls: ["check_inventory", "reserve_stock", "process_payment", "commit_stock", "release_stock"],
   limits: { timeoutMs: 10_000, maxInFlight: 512 },
   timers: [
@@ -50,12 +50,12 @@ export default defineFunction<CreateOrderInput, OrderView>({
     const requestFingerprint = fingerprint(input);
     // With a key, the order id is derived from (customer, key): storing the order is the idempotency lock.
     const orderId = key === undefined ? randomUUID() : stableUuid("order", customerId, key);
-    const orders = await ctx.kv(ORDERS_BUCKET);
+    const orders = await ordersBucket(ctx);
     if (key !== undefined) {
       const existing = await loadOrder(orders, orderId);
       if (existing) return replay(existing, requestFingerprint);
     }
-    const open = await ctx.kv(OPEN_ORDERS_BUCKET);
+    const open = await openOrdersBucket(ctx);
     // Indexed as open before it exists, so that no crash can leave an order recovery cannot find.
     const [{ lines, totalCents }] = await Promise.all([priceOrder(ctx, input.items), open.put(orderId, String(Date.now()))]);
     const now = new Date().toISOString();

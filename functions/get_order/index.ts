@@ -1,11 +1,11 @@
 /** get_order: an order by id, for its customer (or anyone with scope orders:admin). */
-import { FunctionError, defineFunction } from "../../runtime/index.ts";
+import { FunctionError, clipInput, defineFunction, type Caller } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import orderSchema from "../../schemas/order.json" with { type: "json" };
 import request from "../../schemas/get_order.request.json" with { type: "json" };
 import response from "../../schemas/get_order.response.json" with { type: "json" };
-import { ORDERS_BUCKET, type OrderView, orderView } from "../_shared/order-record.ts";
-import { loadOrder } from "../_shared/order-store.ts";
+import { type OrderRecord, type OrderView, orderView } from "../_shared/order-record.ts";
+import { loadOrder, ordersBucket } from "../_shared/order-store.ts";
 
 /** Scope that lets support staff read every customer's orders. */
 export const ORDERS_ADMIN_SCOPE = "orders:admin";
@@ -19,13 +19,23 @@ export default defineFunction<{ orderId: string }, OrderView>({
   sharedSchemas: [common, orderSchema],
   auth: {},
   async handler(input, ctx) {
-    const stored = await loadOrder(await ctx.kv(ORDERS_BUCKET), input.orderId);
-    if (!stored) throw new FunctionError(404, `order ${input.orderId} not found: check the orderId create_order returned`);
-    const caller = ctx.caller;
-    if (stored.order.customerId !== caller?.sub && !caller?.scopes.includes(ORDERS_ADMIN_SCOPE)) {
+    const stored = await loadOrder(await ordersBucket(ctx), input.orderId);
+    const id = clipInput(input.orderId);
+    if (!stored) throw new FunctionError(404, `order ${id} not found: check the orderId create_order returned`);
+    if (!mayRead(ctx.caller, stored.order)) {
       // Same wording whoever owns it: a 403 must not reveal anything about someone else's order.
-      throw new FunctionError(403, `order ${input.orderId} belongs to another customer; reading it needs scope ${ORDERS_ADMIN_SCOPE}`);
+      throw new FunctionError(403, `order ${id} belongs to another customer; reading it needs scope ${ORDERS_ADMIN_SCOPE}`);
     }
     return orderView(stored.order);
   },
 });
+
+/**
+ * The owner check: the caller's `sub` is exactly the order's customer (no case folding, no
+ * trimming, never an empty or missing one), or the caller holds exactly the scope orders:admin.
+ */
+export function mayRead(caller: Caller | undefined, order: Pick<OrderRecord, "customerId">): boolean {
+  if (!caller || typeof caller.sub !== "string" || caller.sub === "") return false;
+  if (Array.isArray(caller.scopes) && caller.scopes.some((s) => s === ORDERS_ADMIN_SCOPE)) return true;
+  return typeof order.customerId === "string" && order.customerId !== "" && order.customerId === caller.sub;
+}

@@ -2,7 +2,7 @@
 import { FunctionError, defineFunction, type Context, type DomainEvent } from "../../runtime/index.ts";
 import request from "../../schemas/notify_customer.request.json" with { type: "json" };
 import response from "../../schemas/notify_customer.response.json" with { type: "json" };
-import { NOTIFICATIONS_BUCKET, type NotificationRecord, notificationKey, notificationText } from "../_shared/notification-store.ts";
+import { type NotificationRecord, notificationKey, notificationText, notificationsBucket } from "../_shared/notification-store.ts";
 import { isRevisionConflict, stableUuid } from "../_shared/saga-ids.ts";
 
 /** The order events this function reacts to. */
@@ -30,7 +30,7 @@ export async function notify(event: DomainEvent, ctx: Context): Promise<Notifica
   const data = event.eventData;
   const orderId = typeof data.orderId === "string" ? data.orderId : event.aggregateId;
   const customerId = typeof data.customerId === "string" ? data.customerId : "unknown";
-  const kv = await ctx.kv(NOTIFICATIONS_BUCKET);
+  const kv = await notificationsBucket(ctx);
   const key = notificationKey(orderId, event.eventType);
   const fresh: NotificationRecord = {
     orderId,

@@ -1,10 +1,10 @@
 /** process_payment: charges an order through the simulated provider, at most once per orderId. */
-import { FunctionError, defineFunction, type Context } from "../../runtime/index.ts";
+import { FunctionError, clipInput, defineFunction, kvKey, type Context } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/process_payment.request.json" with { type: "json" };
 import response from "../../schemas/process_payment.response.json" with { type: "json" };
 import { chargeOutcome } from "../_shared/payment-provider.ts";
-import { PAYMENTS_BUCKET, type PaymentRecord, parsePaymentRecord } from "../_shared/payment-store.ts";
+import { type PaymentRecord, parsePaymentRecord, paymentsBucket } from "../_shared/payment-store.ts";
 import { isRevisionConflict, stableUuid } from "../_shared/saga-ids.ts";
 
 /** The request body. */
@@ -38,21 +38,22 @@ export default defineFunction<PaymentInput, PaymentReply>({
   sharedSchemas: [common],
   limits: { timeoutMs: 5000 },
   async handler(input, ctx) {
-    const kv = await ctx.kv(PAYMENTS_BUCKET);
+    const kv = await paymentsBucket(ctx);
+    const key = kvKey(input.orderId);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const entry = await kv.get(input.orderId);
+      const entry = await kv.get(key);
       const existing = entry && entry.operation === "PUT" ? parsePaymentRecord(entry.json<unknown>()) : undefined;
       if (existing) return replay(ctx, input, existing);
       const record = newRecord(input);
       try {
-        await kv.create(input.orderId, JSON.stringify(record));
+        await kv.create(key, JSON.stringify(record));
       } catch (err) {
         if (isRevisionConflict(err)) continue; // a concurrent call for the same order won: answer with its record
         throw err;
       }
       return settle(ctx, record, true);
     }
-    throw new FunctionError(409, `payment for order ${input.orderId} is being changed concurrently; retry`);
+    throw new FunctionError(409, `payment for order ${clipInput(input.orderId)} is being changed concurrently; retry`);
   },
 });
 
@@ -70,15 +71,15 @@ function newRecord(input: PaymentInput): PaymentRecord {
   };
 }
 
+// Errors name no amount, currency or payment method of the stored record: they reach logs and
+// dashboards, and whoever sent the request may not be the one who paid.
 async function replay(ctx: Context, input: PaymentInput, record: PaymentRecord): Promise<PaymentReply> {
+  if (record.orderId !== input.orderId) throw new Error("payment record stored under another order's key");
   if (record.amountCents !== input.amountCents || record.currency !== input.currency || record.method !== input.method) {
-    throw new FunctionError(
-      422,
-      `order ${input.orderId} was already charged with ${record.amountCents} ${record.currency} by ${record.method}; a payment is made once per order`,
-    );
+    throw new FunctionError(422, "this order already has a payment with other terms; a payment is made once per order");
   }
   if (record.status === "refunded") {
-    throw new FunctionError(409, `the payment of order ${input.orderId} was refunded; place a new order to pay again`);
+    throw new FunctionError(409, "the payment of this order was refunded; place a new order to pay again");
   }
   return settle(ctx, record, Date.now() - Date.parse(record.createdAt) < REEMIT_WITHIN_MS);
 }
@@ -103,7 +104,5 @@ async function settle(ctx: Context, record: PaymentRecord, emit: boolean): Promi
       { paymentId, orderId, amountCents, currency, reason },
       { eventId: stableUuid("payment.failed", orderId) },
     );
-  throw new FunctionError(402, `payment method ${record.method} was declined (${reason}); use another payment method`, [
-    { paymentId, reason },
-  ]);
+  throw new FunctionError(402, `the payment method was declined (${reason}); use another payment method`, [{ paymentId, reason }]);
 }

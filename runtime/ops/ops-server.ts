@@ -25,8 +25,12 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-/** Starts the ops server on 127.0.0.1 or `host` and turns metrics on. Port 0 picks a free port. */
-export async function startOpsServer(source: OpsSource, port: number, host = process.env.NFN_HTTP_HOST ?? "0.0.0.0"): Promise<OpsServer> {
+/**
+ * Starts the ops server and turns metrics on. It binds 127.0.0.1 (metrics name every function and
+ * its error counts) unless NFN_HTTP_HOST says otherwise, e.g. `0.0.0.0` for a Prometheus elsewhere.
+ * Port 0 picks a free port.
+ */
+export async function startOpsServer(source: OpsSource, port: number, host = process.env.NFN_HTTP_HOST || "127.0.0.1"): Promise<OpsServer> {
   enableFunctionMetrics();
   trackConnection(source.nc, "runtime");
   const state = connectionState(source.nc);
