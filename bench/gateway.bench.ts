@@ -33,6 +33,9 @@ interface Result {
   /** Gateway CPU per request in µs, user + system, and the system part (gateway side only). */
   cpuUs?: number;
   sysUs?: number;
+  /** The gateway's event-loop delay during the run (its /metrics), ms. */
+  loopP99Ms?: number;
+  loopMaxMs?: number;
 }
 
 function spawnSide(mode: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; detail: string }> {
@@ -115,6 +118,7 @@ async function viaGateway(url: string, gatewayPid: number, body: string, connect
     "-j",
     `${url}/fn/check_inventory`,
   ];
+  await loopDelay(url); // a scrape resets the gateway's event-loop histogram: what the next one reads is this run
   const before = cpuTicks(gatewayPid);
   const childrenBefore = reapedChildrenTicks();
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -123,6 +127,7 @@ async function viaGateway(url: string, gatewayPid: number, body: string, connect
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   const after = cpuTicks(gatewayPid);
   const autocannonTicks = reapedChildrenTicks() - childrenBefore;
+  const delay = await loopDelay(url);
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
   const r = JSON.parse(out) as {
     requests: { total: number };
@@ -141,7 +146,17 @@ async function viaGateway(url: string, gatewayPid: number, body: string, connect
     clientUs: perRequest(autocannonTicks, r.requests.total),
     cpuUs: perRequest(after.user + after.sys - before.user - before.sys, r.requests.total),
     sysUs: perRequest(after.sys - before.sys, r.requests.total),
+    loopP99Ms: delay.p99,
+    loopMaxMs: delay.max,
   };
+}
+
+/** The gateway's event-loop delay p99 and max in ms since its previous scrape. */
+async function loopDelay(url: string): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (q: string) =>
+    Number(new RegExp(`nfn_gateway_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)`).exec(text)?.[1] ?? NaN) * 1000;
+  return { p99: read("0.99"), max: read("1") };
 }
 
 /** CPU ticks of this process's children that have exited and been reaped (autocannon runs). */
@@ -193,7 +208,7 @@ try {
         const r = await run(DURATION_S);
         keep(`${side}:${c}`, r);
         process.stderr.write(
-          `round ${round} ${side.padEnd(7)} C=${String(c).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, errors ${r.errors}, load generator CPU ${Math.round(r.clientUs)} µs/req${r.cpuUs === undefined ? "" : `, gateway CPU ${Math.round(r.cpuUs)} µs/req (${Math.round(r.sysUs ?? 0)} in the kernel)`}\n`,
+          `round ${round} ${side.padEnd(7)} C=${String(c).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, errors ${r.errors}, load generator CPU ${Math.round(r.clientUs)} µs/req${r.cpuUs === undefined ? "" : `, gateway CPU ${Math.round(r.cpuUs)} µs/req (${Math.round(r.sysUs ?? 0)} in the kernel), event-loop delay p99 ${ms(r.loopP99Ms ?? 0)} ms max ${ms(r.loopMaxMs ?? 0)} ms`}\n`,
         );
       }
     }
@@ -204,14 +219,14 @@ try {
       .map((l) => l.toFixed(2))
       .join(" ")}`,
     "",
-    "| C | direct req/s | gateway req/s | ratio | direct p50 / p99 ms | gateway p50 / p99 / max ms | p99 ratio | errors (direct / gateway) | gateway CPU µs/req (kernel) | load generator CPU µs/req (direct / autocannon) |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| C | direct req/s | gateway req/s | ratio | direct p50 / p99 ms | gateway p50 / p99 / max ms | p99 ratio | errors (direct / gateway) | gateway CPU µs/req (kernel) | load generator CPU µs/req (direct / autocannon) | gateway event-loop delay p99 / max ms |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const c of LEVELS) {
     const d = median(results.get(`direct:${c}`) ?? []);
     const g = median(results.get(`gateway:${c}`) ?? []);
     lines.push(
-      `| ${c} | ${Math.round(d.rps)} | ${Math.round(g.rps)} | ${(g.rps / d.rps).toFixed(2)}× | ${ms(d.p50)} / ${ms(d.p99)} | ${ms(g.p50)} / ${ms(g.p99)} / ${ms(g.max)} | ${(g.p99 / d.p99).toFixed(2)}× | ${d.errors} / ${g.errors} | ${Math.round(g.cpuUs ?? 0)} (${Math.round(g.sysUs ?? 0)}) | ${Math.round(d.clientUs)} / ${Math.round(g.clientUs)} |`,
+      `| ${c} | ${Math.round(d.rps)} | ${Math.round(g.rps)} | ${(g.rps / d.rps).toFixed(2)}× | ${ms(d.p50)} / ${ms(d.p99)} | ${ms(g.p50)} / ${ms(g.p99)} / ${ms(g.max)} | ${(g.p99 / d.p99).toFixed(2)}× | ${d.errors} / ${g.errors} | ${Math.round(g.cpuUs ?? 0)} (${Math.round(g.sysUs ?? 0)}) | ${Math.round(d.clientUs)} / ${Math.round(g.clientUs)} | ${ms(g.loopP99Ms ?? 0)} / ${ms(g.loopMaxMs ?? 0)} |`,
     );
   }
   process.stdout.write(`${lines.join("\n")}\n`);
