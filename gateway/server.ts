@@ -75,7 +75,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const port = (server.address() as AddressInfo).port;
   // The edge rules need the port, known only once listening; the handler is attached before any connection is read.
-  const policy = new EdgePolicy({ bindHost: host, port, publicUrl: options.publicUrl, origins: options.origins });
+  let policy: EdgePolicy;
+  try {
+    policy = new EdgePolicy({ bindHost: host, port, publicUrl: options.publicUrl, origins: options.origins });
+  } catch (err) {
+    stopAll();
+    server.close();
+    throw err;
+  }
   const app = createApp({ nc, discovery, dashboard, natsState: connectionState(nc), pushMs, publicUrl: policy.publicUrl });
   const pages = getRequestListener(app.fetch);
   const deps = { nc, discovery };
