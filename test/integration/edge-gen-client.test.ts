@@ -63,6 +63,16 @@ describe("nfn gen client", () => {
     assert.match(module, /export type ErrorCode = 400 \| 401 \|/);
   });
 
+  test("refuses to write a client for an internal function, and names only the functions asked for", async () => {
+    const internal = await runNfn(["gen", "client", "reserve_stock", "--out", "-", "-s", market.server.url], { cwd: ROOT });
+    assert.equal(internal.code, 2, internal.stderr);
+    assert.match(internal.stderr, /not public functions of this runtime: reserve_stock/);
+    const one = await runNfn(["gen", "client", "check_inventory", "--out", "-", "-s", market.server.url], { cwd: ROOT });
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /export function checkInventory\(/);
+    assert.doesNotMatch(one.stdout, /createOrder/);
+  });
+
   test("compiles with tsc and calls the function for real, decoding the reply and the error with its code", async () => {
     writeFileSync(
       join(dir, "ok.ts"),
