@@ -1,7 +1,7 @@
 /**
  * ADR-32 discovery: sends `$SRV.<VERB>[.<name>[.<id>]]` once and collects replies until 300 ms after
  * the last one (or the timeout), skipping replies that are not of the verb's `type`. Works with any
- * micro service, not only nats-functions; `isServedFunction` tells this runtime's public functions apart.
+ * micro service, not only nats-functions; `isPublicFunction` (functions.ts) tells this runtime's public functions apart.
  */
 import { createInbox, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import type { EndpointStatsData, EndpointStatsJson } from "../stats.ts";

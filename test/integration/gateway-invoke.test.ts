@@ -1,5 +1,6 @@
 /** The HTTP gateway against a real nats-server: round trips for every error class, pass-through headers, retries, discovery. */
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { eventually } from "../helpers/nats.ts";
 import { type GatewaySystem, gatewaySystem } from "../fixtures/gateway-system.ts";
@@ -100,6 +101,32 @@ describe("gateway: POST /fn/<name>", () => {
     const exact = JSON.stringify({ text: "y".repeat(1024 - 11) });
     assert.equal(Buffer.byteLength(exact), 1024);
     assert.equal((await sys.post("gw_echo", exact)).status, 200);
+  });
+
+  test("refuses a chunked body (no Content-Length) with 413 once it passes the limit, before it reaches NATS", async () => {
+    const before = requestsOf("gw_echo");
+    const url = new URL(sys.gateway.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: "POST",
+          path: "/fn/gw_echo",
+          headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.once("error", reject);
+      // One write, so the server has read everything when it answers and closes.
+      req.end(`{"text":"${"x".repeat(1600)}"}`);
+    });
+    assert.equal(status, 413);
+    assert.equal(requestsOf("gw_echo"), before, "the oversized body must not reach the function");
+    assert.equal((await sys.post("gw_echo", { text: "after" })).status, 200);
   });
 
   test("retries 429 with backoff, then gives the client 429 when the function stays full", async () => {
