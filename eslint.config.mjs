@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".nfn/", "gateway/assets/vendor/"] },
+  { ignores: ["node_modules/", "dist/", "cli/dist/", "cli/dist.tmp-*/", ".nfn/", "gateway/assets/vendor/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,49 +1,24 @@
-/** The `nfn` command line: global options and one register call per verb (each verb lives in cli/commands/). */
+/**
+ * The `nfn` command line: global options, then the verb being run (each verb lives in cli/commands/,
+ * listed in cli/lib/verbs.ts). Only that verb is imported, so `nfn <verb> --help` answers at once.
+ */
 import { addGlobalOptions } from "./lib/connection.ts";
 import { createProgram, runProgram } from "./lib/program.ts";
-import { register as serve } from "./commands/serve.ts";
-import { register as dev } from "./commands/dev.ts";
-import { register as invoke } from "./commands/invoke.ts";
-import { register as ls } from "./commands/ls.ts";
-import { register as info } from "./commands/info.ts";
-import { register as stats } from "./commands/stats.ts";
-import { register as ping } from "./commands/ping.ts";
-import { register as schema } from "./commands/schema.ts";
-import { register as token } from "./commands/token.ts";
-import { register as server } from "./commands/server.ts";
-import { register as bench } from "./commands/bench.ts";
-import { register as build } from "./commands/build.ts";
-import { register as deploy } from "./commands/deploy.ts";
-import { register as releases } from "./commands/releases.ts";
-import { register as rollback } from "./commands/rollback.ts";
-import { register as undeploy } from "./commands/undeploy.ts";
-import { register as worker } from "./commands/worker.ts";
-import { register as status } from "./commands/status.ts";
-import { register as gateway } from "./commands/gateway.ts";
-import { register as dashboard } from "./commands/dashboard.ts";
-import { register as gen } from "./commands/gen.ts";
+import { VERBS, type VerbSummary, findVerb, registerAll, registerSummaries } from "./lib/verbs.ts";
+
+// Set by the CLI build (cli/build-cli.mjs): the root help's verb lines, so `nfn --help` imports no verb.
+declare const __NFN_VERB_SUMMARIES__: VerbSummary[] | undefined;
+const summaries = typeof __NFN_VERB_SUMMARIES__ === "undefined" ? undefined : __NFN_VERB_SUMMARIES__;
 
 const program = addGlobalOptions(createProgram());
-serve(program);
-dev(program);
-invoke(program);
-ls(program);
-info(program);
-stats(program);
-ping(program);
-schema(program);
-token(program);
-server(program);
-bench(program);
-build(program);
-deploy(program);
-releases(program);
-rollback(program);
-undeploy(program);
-worker(program);
-status(program);
-gateway(program);
-dashboard(program);
-gen(program);
+const verb = findVerb(program, process.argv.slice(2));
+const load = verb !== undefined && Object.hasOwn(VERBS, verb) ? VERBS[verb] : undefined;
+if (load) (await load()).register(program);
+else if (verb === undefined && summaries) registerSummaries(program, summaries);
+else await registerAll(program);
 
 await runProgram(program);
+
+// The verb is done (long-running ones have shut down): exit now, even when a library left a handle
+// open (the NATS client keeps the socket of a connect attempt that timed out), once output is flushed.
+process.stdout.write("", () => process.stderr.write("", () => process.exit()));

@@ -113,6 +113,19 @@ export function setSecurityHeaders(res: ServerResponse): void {
   for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
 }
 
+/** The public URL and extra origins from NFN_GATEWAY_PUBLIC_URL and NFN_GATEWAY_ORIGINS; throws, naming the variable, for a malformed value. */
+export function edgeSettingsFromEnv(env: NodeJS.ProcessEnv): { publicUrl?: string; origins: string[] } {
+  const publicUrl = env.NFN_GATEWAY_PUBLIC_URL || undefined;
+  if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
+    throw new Error(`NFN_GATEWAY_PUBLIC_URL "${publicUrl.slice(0, 64)}" is not a URL: write it as https://api.example.com`);
+  }
+  try {
+    return { publicUrl, origins: parseOrigins(env.NFN_GATEWAY_ORIGINS) };
+  } catch (err) {
+    throw new Error(`NFN_GATEWAY_ORIGINS: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Origins from a comma-separated list (NFN_GATEWAY_ORIGINS); throws for an entry that is not an origin. */
 export function parseOrigins(text: string | undefined): string[] {
   if (!text) return [];

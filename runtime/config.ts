@@ -12,6 +12,12 @@ export interface RuntimeConfig {
   /** Path of a .creds file (JWT + nkey seed). */
   credsFile?: string;
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** An nkey user seed (`SU...`) to sign the server's challenge with (`NATS_NKEY_SEED`). */
+  nkeySeed?: string;
+  /** A file holding the nkey user seed, natscli style (`NATS_NKEY`). */
+  nkeyFile?: string;
+  /** Subject prefix of this connection's reply inboxes (`NATS_INBOX_PREFIX`); per identity, so callers never share inboxes. */
+  inboxPrefix?: string;
   /** Connection name shown in the server's monitoring. */
   clientName: string;
   /** Endpoint subjects are `<prefix>.<function>`. */
@@ -43,6 +49,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     user: pick("NATS_USER"),
     password: pick("NATS_PASSWORD"),
     credsFile: pick("NATS_CREDS", "NATS_CREDS_FILE"),
+    nkeySeed: pick("NATS_NKEY_SEED"),
+    nkeyFile: pick("NATS_NKEY"),
+    inboxPrefix: pick("NATS_INBOX_PREFIX"),
     tls,
     clientName: pick("NATS_CLIENT_ID") ?? `nfn-${process.pid}`,
     subjectPrefix: pick("NFN_SUBJECT_PREFIX") ?? "fn",

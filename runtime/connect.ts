@@ -1,7 +1,7 @@
 /** Connecting to NATS: credentials and TLS from config, retry until the server is up, reconnect forever. */
 import { readFileSync } from "node:fs";
 import { connect } from "@nats-io/transport-node";
-import { credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
+import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import type { RuntimeConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 
@@ -26,8 +26,44 @@ export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
     const path = config.credsFile;
     options.authenticator = credsAuthenticator(() => readFileSync(path));
   }
+  const seed = nkeySeedSource(config);
+  if (seed) options.authenticator = nkeyAuthenticator(seed);
+  if (config.inboxPrefix) options.inboxPrefix = config.inboxPrefix;
   if (config.tls) options.tls = { ...config.tls };
   return options;
+}
+
+/** True when `config` carries any NATS credentials (token, user, creds file or nkey seed). */
+export function hasCredentials(config: RuntimeConfig): boolean {
+  return Boolean(config.token || config.user || config.credsFile || config.nkeySeed || config.nkeyFile);
+}
+
+/** True when every server URL of `servers` is on the loopback interface. */
+export function onlyLoopback(servers: string[]): boolean {
+  return servers.every((url) => {
+    const host = hostOf(url);
+    return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
+  });
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url.includes("://") ? url : `nats://${url}`).hostname.toLowerCase();
+  } catch {
+    return url;
+  }
+}
+
+// The seed is read when the client signs the server's nonce, and checked first so a typo gets a
+// clear message (never the seed itself) instead of a failed handshake.
+function nkeySeedSource(config: RuntimeConfig): (() => Uint8Array) | undefined {
+  const { nkeySeed, nkeyFile } = config;
+  if (!nkeySeed && !nkeyFile) return undefined;
+  const read = (): string => (nkeySeed ?? readFileSync(nkeyFile as string, "utf8")).trim();
+  const where = nkeySeed ? "NATS_NKEY_SEED" : `the nkey file ${nkeyFile}`;
+  if (!read().startsWith("SU"))
+    throw new Error(`${where} does not hold an nkey user seed (SU...): run \`nfn auth init\` and use the role's .env file`);
+  return () => new TextEncoder().encode(read());
 }
 
 /** Options of `connectWithRetry`. */
@@ -45,6 +81,15 @@ export interface RetryOptions {
  */
 export async function connectWithRetry(config: RuntimeConfig, { log, signal, maxDelayMs = 5000 }: RetryOptions): Promise<NatsConnection> {
   const options = connectionOptions(config);
+  if (!hasCredentials(config) && !onlyLoopback(config.servers)) {
+    log.warn(
+      "connecting to NATS without credentials on a network address: anyone who reaches the server can call, answer and deploy functions",
+      {
+        servers: config.servers.join(","),
+        fix: "run `nfn auth init` and start this process with the role's .env file (NATS_NKEY_SEED)",
+      },
+    );
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       const nc = await connect(options);
@@ -93,4 +138,11 @@ function watchStatus(nc: NatsConnection, log: Logger): void {
       else if (s.type === "error") log.error("NATS connection error", { error: s.error });
     }
   })().catch(() => {});
+}
+
+/** The inbox prefix `nc` was opened with (NATS_INBOX_PREFIX), for code that makes its own inboxes. */
+export function inboxPrefixOf(nc: NatsConnection): string | undefined {
+  // The implementation keeps its options; the public interface does not show them.
+  const options = (nc as unknown as { options?: ConnectionOptions }).options;
+  return typeof options?.inboxPrefix === "string" && options.inboxPrefix !== "" ? options.inboxPrefix : undefined;
 }

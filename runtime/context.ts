@@ -12,6 +12,7 @@ import { callFunction } from "./client/request.ts";
 import { FunctionError, isFunctionError } from "./errors.ts";
 import { newEvent, publishEvent } from "./events.ts";
 import { opsHooks } from "./ops/hooks.ts";
+import { assertDeclared } from "./declarations.ts";
 
 /**
  * What the dispatcher knows about one request when it builds the context. Ids and the trace are
@@ -113,6 +114,7 @@ export class RequestContext implements Context {
   }
 
   async call<T = unknown>(fn: string, input: unknown, options: CallOptions = {}): Promise<T> {
+    assertDeclared(this.scope.fn, "calls", fn);
     const traceparent = childTraceparent(this.trace);
     const headers: Record<string, string> = {
       [TRACEPARENT]: traceparent,
@@ -143,6 +145,11 @@ export class RequestContext implements Context {
   }
 
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV> {
+    try {
+      assertDeclared(this.scope.fn, "kv", bucket);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.scope.state.kv(bucket, options);
   }
 
@@ -152,6 +159,7 @@ export class RequestContext implements Context {
     data: T,
     options: EmitOptions = {},
   ): Promise<DomainEvent<T>> {
+    assertDeclared(this.scope.fn, "emits", eventType);
     const event = newEvent(eventType, aggregateId, data, {
       correlationId: this.correlationId,
       causationId: this.requestId,

@@ -1,6 +1,7 @@
 /** `defineFunction`: the public way to declare a function, checked when the module loads. */
 import type { FunctionLimits, FunctionSpec, Visibility } from "./types.ts";
 import { inlineSharedRefs } from "./schema.ts";
+import { checkDeclarations, recordDeclarations } from "./declarations.ts";
 
 /** Limits a function gets when it does not set them. */
 export const DEFAULT_LIMITS: FunctionLimits = { maxPayload: 65_536, maxInFlight: 256, timeoutMs: 5_000 };
@@ -44,6 +45,8 @@ export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O
   if (spec.visibility !== undefined && spec.visibility !== "public" && spec.visibility !== "internal") {
     throw new Error(`function ${spec.name}: visibility must be "public" or "internal"`);
   }
+  checkDeclarations(spec);
+  recordDeclarations(spec);
   const shared = spec.sharedSchemas ?? [];
   return Object.freeze({
     ...spec,

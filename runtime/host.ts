@@ -97,10 +97,18 @@ export async function startHost(defs: FunctionDefinition[], options: HostOptions
       return true;
     },
     stop(graceMs = config.shutdownGraceMs) {
+      // The whole stop fits in graceMs: with the server gone, unsubscribing and draining wait for a
+      // reconnect that may never come, so each step gets what is left and the connection is then closed.
       stopping ??= (async () => {
-        await Promise.all([...functions.values()].map((f) => f.stop(graceMs)));
-        await Promise.all([ops?.close(), flushTracing()]);
-        if (ownsConnection && !nc.isClosed()) await nc.drain();
+        const deadline = Date.now() + graceMs;
+        const left = () => Math.max(0, deadline - Date.now());
+        const stopped = await within(Promise.all([...functions.values()].map((f) => f.stop(graceMs))), left());
+        await within(Promise.all([ops?.close(), flushTracing()]), left());
+        if (!stopped) log.warn("in-flight requests did not finish within the shutdown grace", { graceMs });
+        if (ownsConnection && !nc.isClosed() && !(await within(nc.drain(), left()))) {
+          log.warn("NATS did not drain within the shutdown grace: closing the connection", { graceMs });
+          await within(nc.close(), Math.min(left(), 1000));
+        }
       })();
       return stopping;
     },
@@ -109,8 +117,21 @@ export async function startHost(defs: FunctionDefinition[], options: HostOptions
   return host;
 }
 
+/** Waits for `work` at most `ms`; true when it settled in time (its rejection is rethrown), false when time ran out. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = work.then(() => true as const);
+  settled.catch(() => {}); // given up on: a late failure must not become an unhandled rejection
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
- * Runs `defs` as a process: connect from the environment, serve, and on SIGTERM or SIGINT stop
+ * Runs `defs` as a process: connect from the environment, serve, and on SIGTERM, SIGINT or SIGHUP stop
  * taking requests, finish those in flight and exit 0. Used by `nfn serve` and by every bundle.
  */
 export async function runFunctions(defs: FunctionDefinition[], options: HostOptions = {}): Promise<Host> {
@@ -134,6 +155,7 @@ export async function runFunctions(defs: FunctionDefinition[], options: HostOpti
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGHUP", () => shutdown("SIGHUP"));
   const host = await startHost(defs, { ...options, signal: options.signal ?? beforeStart.signal });
   started.host = host;
   void host.nc.closed().then((err) => {

@@ -86,7 +86,18 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   });
   child.removeAllListeners("exit");
   child.stderr?.resume(); // keep draining so the server never blocks on a full pipe
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // However this process ends (an uncaught error, process.exit, a second Ctrl-C), the server it started
+  // does not outlive it: "exit" handlers run synchronously, and kill() only sends the signal.
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  process.once("exit", killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      process.off("exit", killOnExit);
+      resolve();
+    }),
+  );
   let stopped: Promise<void> | undefined;
   return {
     url: `nats://127.0.0.1:${port}`,

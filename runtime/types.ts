@@ -129,8 +129,14 @@ export interface FunctionSpec<I = unknown, O = unknown> {
   visibility?: Visibility;
   /** Needs a verified caller (`Authorization: Bearer <jwt>`). */
   auth?: AuthRequirement;
-  /** Functions this one calls with `ctx.call` (recorded in the manifest). */
+  /** Functions this one calls with `ctx.call` (recorded in the manifest); calling any other is refused. */
   calls?: string[];
+  /** KV buckets it opens with `ctx.kv` (reads, writes, and the stream calls on `KV_<bucket>`); any other is refused. */
+  kv?: string[];
+  /** Streams and object stores it uses directly through `ctx.js`, besides EVENTS (which `emits` and `trigger` cover). */
+  streams?: string[];
+  /** Event types it publishes with `ctx.emit` (such as "order.created"); emitting any other is refused. */
+  emits?: string[];
   /** Serve a request endpoint. Default true; false for event-only functions. */
   endpoint?: boolean;
   trigger?: EventTrigger;

@@ -5,7 +5,7 @@ import { startDevReloader } from "../lib/dev-reloader.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import type { CliIo } from "../lib/io.ts";
 import { verbAction } from "../lib/program.ts";
-import { type ServeInternals, type ServeOptions, startServeSession } from "../lib/serve-session.ts";
+import { type ServeInternals, type ServeOptions, startUnlessStopped } from "../lib/serve-session.ts";
 import { waitForSignal } from "../lib/wait-for-signal.ts";
 
 /** Serves with hot reload until `until` settles (SIGINT/SIGTERM by default). */
@@ -16,7 +16,8 @@ export async function runDev(
   until: Promise<unknown> = waitForSignal(),
   internals?: ServeInternals,
 ): Promise<number> {
-  const session = await startServeSession(opts, names, io, internals);
+  const session = await startUnlessStopped(opts, names, io, until, internals);
+  if (!session) return EXIT.OK;
   const reloader = startDevReloader(session, resolve(io.cwd, opts.dir ?? "functions"), io, names);
   try {
     await until;

@@ -9,7 +9,7 @@ import { verbAction } from "../lib/program.ts";
 import { waitForSignal } from "../lib/wait-for-signal.ts";
 import { connectWithRetry } from "../../runtime/connect.ts";
 import { createLogger } from "../../runtime/logger.ts";
-import { isLoopbackHost, parseOrigins } from "../../gateway/edge-policy.ts";
+import { edgeSettingsFromEnv, isLoopbackHost } from "../../gateway/edge-policy.ts";
 import { startGateway } from "../../gateway/server.ts";
 
 /** Options of `nfn gateway` and `nfn dashboard`. */
@@ -53,14 +53,10 @@ export async function runGateway(
 
 // The public URL and extra browser origins (README: Configuration); a malformed value stops the start.
 function edgeSettings(env: NodeJS.ProcessEnv): { publicUrl?: string; origins: string[] } {
-  const publicUrl = env.NFN_GATEWAY_PUBLIC_URL || undefined;
-  if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
-    throw usageError(`NFN_GATEWAY_PUBLIC_URL "${publicUrl.slice(0, 64)}" is not a URL: write it as https://api.example.com`);
-  }
   try {
-    return { publicUrl, origins: parseOrigins(env.NFN_GATEWAY_ORIGINS) };
+    return edgeSettingsFromEnv(env);
   } catch (err) {
-    throw usageError(`NFN_GATEWAY_ORIGINS: ${err instanceof Error ? err.message : String(err)}`);
+    throw usageError(err instanceof Error ? err.message : String(err));
   }
 }
 

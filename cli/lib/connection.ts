@@ -20,6 +20,8 @@ import { readServerRecord } from "./local-server.ts";
 export interface GlobalOptions {
   server?: string;
   creds?: string;
+  /** A file holding an nkey user seed (natscli's --nkey). */
+  nkey?: string;
   user?: string;
   password?: string;
   /** The NATS connection token (not a JWT for functions: that is `invoke --auth`). */
@@ -40,6 +42,7 @@ export function addGlobalOptions(program: Command): Command {
   return program
     .option("-s, --server <urls>", "NATS server URLs, comma-separated (env NATS_URL)")
     .option("--creds <file>", "NATS credentials file (env NATS_CREDS)")
+    .option("--nkey <file>", "file holding an nkey user seed (env NATS_NKEY; or the seed itself in NATS_NKEY_SEED)")
     .option("--user <user>", "NATS user (env NATS_USER)")
     .option("--password <password>", "NATS password (env NATS_PASSWORD)")
     .option("--token <token>", "NATS connection token (env NATS_TOKEN); the JWT for functions is `invoke --auth`")
@@ -67,6 +70,7 @@ interface NatsContext {
   user?: string;
   password?: string;
   creds?: string;
+  nkey?: string;
   cert?: string;
   key?: string;
   ca?: string;
@@ -87,7 +91,7 @@ export function readNatsContext(name: string, env: NodeJS.ProcessEnv): NatsConte
   }
   if (typeof parsed !== "object" || parsed === null) throw usageError(`context file ${file} does not hold a JSON object`);
   const ctx: NatsContext = {};
-  for (const key of ["url", "token", "user", "password", "creds", "cert", "key", "ca"] as const) {
+  for (const key of ["url", "token", "user", "password", "creds", "nkey", "cert", "key", "ca"] as const) {
     const value = (parsed as Record<string, unknown>)[key];
     if (typeof value === "string" && value !== "") ctx[key] = value;
   }
@@ -120,6 +124,9 @@ export function resolveConnection(opts: GlobalOptions, io: Pick<CliIo, "env" | "
     user: opts.user ?? ctx.user ?? base.user,
     password: opts.password ?? ctx.password ?? base.password,
     credsFile: opts.creds ?? ctx.creds ?? base.credsFile,
+    // A file named by a flag or a context wins over a seed in the environment.
+    nkeyFile: opts.nkey ?? ctx.nkey ?? base.nkeyFile,
+    nkeySeed: opts.nkey || ctx.nkey ? undefined : base.nkeySeed,
     tls: caFile || certFile || keyFile ? { caFile, certFile, keyFile } : undefined,
     clientName: `nfn-cli-${process.pid}`,
   };
@@ -145,7 +152,7 @@ export async function connectCli(resolved: ResolvedConnection): Promise<NatsConn
     if (/authoriz|authentic|permission/i.test(reason)) {
       throw new CliError(
         EXIT.CONNECTION,
-        `NATS at ${where} refused the credentials (${reason}): check --creds, --user/--password, --token or --context`,
+        `NATS at ${where} refused the credentials (${reason}): check --creds, --nkey (NATS_NKEY_SEED), --user/--password, --token or --context`,
         { cause: err },
       );
     }

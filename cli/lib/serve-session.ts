@@ -30,6 +30,10 @@ export interface ServeInternals {
   defaultUrl?: string;
   /** The port a local server takes when it is free (default 4222). */
   preferredPort?: number;
+  /** Its monitoring port when free (default 8222). */
+  preferredMonitorPort?: number;
+  /** Gives up waiting for an unreachable server when it fires (a signal before serve was up). */
+  signal?: AbortSignal;
 }
 
 /** A running serve. */
@@ -41,6 +45,33 @@ export interface ServeSession {
   readonly sources: Map<string, string>;
   /** Stops the functions, then the local server when this session started it. */
   stop(): Promise<void>;
+}
+
+/** Thrown by `startServeSession` when its signal fired before the server was reachable: nothing to stop, exit 0. */
+export class StoppedBeforeStart extends Error {
+  constructor() {
+    super("stopped before the NATS server was reachable");
+    this.name = "StoppedBeforeStart";
+  }
+}
+
+/** Starts a serve session that gives up when `until` settles first; undefined when it did. */
+export async function startUnlessStopped(
+  opts: ServeOptions,
+  names: string[],
+  io: CliIo,
+  until: Promise<unknown>,
+  internals: ServeInternals = {},
+): Promise<ServeSession | undefined> {
+  const abort = new AbortController();
+  void until.then(() => abort.abort(new Error("stopped before the NATS server was reachable")));
+  try {
+    return await startServeSession(opts, names, io, { ...internals, signal: abort.signal });
+  } catch (err) {
+    if (!(err instanceof StoppedBeforeStart)) throw err;
+    io.stderr.write("nfn: stopped before the NATS server was reachable: nothing was served\n");
+    return undefined;
+  }
 }
 
 /** Finds the functions to run: all of `dir`, or the named ones. */
@@ -96,12 +127,18 @@ export async function startServeSession(
   let localServer: LocalNatsServer | undefined;
   let config = resolved.config;
   if (!resolved.explicitServer) {
-    const url = config.servers[0] ?? internals.defaultUrl ?? DEFAULT_NATS_URL;
-    const probeUrl = url === DEFAULT_NATS_URL ? (internals.defaultUrl ?? url) : url;
+    const localPort = internals.preferredPort ?? envPort(io.env, "NFN_LOCAL_NATS_PORT") ?? 4222;
+    const defaultUrl = internals.defaultUrl ?? `nats://127.0.0.1:${localPort}`;
+    const url = config.servers[0] ?? defaultUrl;
+    const probeUrl = url === DEFAULT_NATS_URL ? defaultUrl : url;
     if (resolved.serverSource === ".nfn/server.json")
       io.stderr.write(`nfn: using the dev nats-server at ${url} recorded in .nfn/server.json\n`);
     if (!(await reachable(probeUrl))) {
-      localServer = await startLocalServer(io, internals.preferredPort ?? 4222);
+      localServer = await startLocalServer(
+        io,
+        localPort,
+        internals.preferredMonitorPort ?? envPort(io.env, "NFN_LOCAL_MONITOR_PORT") ?? 8222,
+      );
       io.stderr.write(
         `nfn: no NATS server at ${probeUrl} and no NATS_URL or --server given: started a local nats-server -js at ${localServer.url} ` +
           `(monitoring http://127.0.0.1:${localServer.monitorPort}, data in .nfn/jetstream); it stops when serve stops\n`,
@@ -111,9 +148,14 @@ export async function startServeSession(
   }
   let host: Host;
   try {
-    host = await startHost(defs, { config, log: createLogger({}, config.logLevel, (line) => io.stderr.write(line)) });
+    host = await startHost(defs, {
+      signal: internals.signal,
+      config,
+      log: createLogger({}, config.logLevel, (line) => io.stderr.write(line), { tty: io.stderr.isTTY === true }),
+    });
   } catch (err) {
     await stopLocal(localServer, io.cwd);
+    if (internals.signal?.aborted) throw new StoppedBeforeStart();
     throw new CliError(
       EXIT.CONNECTION,
       `cannot serve on ${config.servers.join(",")}: ${err instanceof Error ? err.message : String(err)}`,
@@ -156,11 +198,26 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-async function startLocalServer(io: CliIo, preferredPort: number): Promise<LocalNatsServer> {
+// A port from the environment; a value that is not a port is a usage error, not a silent default.
+function envPort(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === "") return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`${name}=${text.slice(0, 64)} is not a port from 1 to 65535`);
+  return port;
+}
+
+// The usual ports (4222, monitoring 8222) when they are free, so the docs' URLs work; free ones otherwise.
+async function startLocalServer(io: CliIo, preferredPort: number, preferredMonitorPort: number): Promise<LocalNatsServer> {
   const port = (await portFree(preferredPort)) ? preferredPort : undefined;
+  const monitorPort = (await portFree(preferredMonitorPort)) ? preferredMonitorPort : undefined;
+  const storeDir = join(nfnDir(io.cwd), "jetstream");
   let server: LocalNatsServer;
   try {
-    server = await startNatsServer({ port, storeDir: join(nfnDir(io.cwd), "jetstream") });
+    // Another process may take a port between the check and the start: then any free ports will do.
+    server = await startNatsServer({ port, monitorPort, storeDir }).catch((err: unknown) =>
+      port === undefined && monitorPort === undefined ? Promise.reject(err) : startNatsServer({ storeDir }),
+    );
   } catch (err) {
     throw new CliError(EXIT.CONNECTION, err instanceof Error ? err.message : String(err), { cause: err });
   }

@@ -6,6 +6,7 @@ import response from "../../schemas/check_inventory.response.json" with { type: 
 import { availableOf, inventoryKv, readStock } from "../_shared/inventory-store.ts";
 import { mergeLines } from "../_shared/stock-reserve.ts";
 import type { StockLine } from "../_shared/stock-types.ts";
+import { INVENTORY_BUCKET } from "../_shared/stock-types.ts";
 
 interface CheckLine {
   sku: string;
@@ -24,6 +25,7 @@ export default defineFunction<{ items: StockLine[] }, { available: boolean; item
   description: "Tells whether each line could be reserved now (unknown sku: ok false, available 0), with its price",
   request,
   response,
+  kv: [INVENTORY_BUCKET],
   sharedSchemas: [common],
   async handler(input, ctx) {
     const kv = await inventoryKv(ctx);

@@ -6,6 +6,7 @@ import response from "../../schemas/commit_stock.response.json" with { type: "js
 import { waitWhilePending } from "../_shared/stock-reserve.ts";
 import { commitReservation } from "../_shared/stock-settle.ts";
 import { openStockStore } from "../_shared/stock-store.ts";
+import { INVENTORY_BUCKET, OPEN_RESERVATIONS_BUCKET, RESERVATIONS_BUCKET } from "../_shared/stock-types.ts";
 
 /** The function. */
 export default defineFunction<{ orderId: string }, { orderId: string; status: "committed" }>({
@@ -15,6 +16,8 @@ export default defineFunction<{ orderId: string }, { orderId: string; status: "c
   description: "Commits the stock reserved for an order as sold; idempotent; 404 when the order has no reservation",
   request,
   response,
+  kv: [INVENTORY_BUCKET, RESERVATIONS_BUCKET, OPEN_RESERVATIONS_BUCKET],
+  emits: ["stock.committed", "stock.released"],
   sharedSchemas: [common],
   async handler(input, ctx) {
     const store = await openStockStore(ctx);

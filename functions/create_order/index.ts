@@ -12,6 +12,8 @@ import { recoverOrders } from "../_shared/saga-recovery.ts";
 import { driveOrder } from "../_shared/saga-steps.ts";
 import { fingerprint, stableUuid } from "../_shared/saga-ids.ts";
 import { recoverySettings } from "./recovery-settings.ts";
+import { PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
+import { OPEN_ORDERS_BUCKET, ORDERS_BUCKET } from "../_shared/order-record.ts";
 
 /** The request body. */
 export interface CreateOrderInput {
@@ -25,6 +27,8 @@ export default defineFunction<CreateOrderInput, OrderView>({
   description: "Places an order: reserves stock, charges the payment method, commits; replies confirmed or cancelled",
   request,
   response,
+  kv: [ORDERS_BUCKET, OPEN_ORDERS_BUCKET, PAYMENTS_BUCKET],
+  emits: ["order.created", "order.confirmed", "order.cancelled", "payment.refunded"],
   sharedSchemas: [common, orderSchema],
   auth: { scopes: ["orders:write"] },
   calls: ["check_inventory", "reserve_stock", "process_payment", "commit_stock", "release_stock"],

@@ -6,6 +6,7 @@ import request from "../../schemas/get_order.request.json" with { type: "json" }
 import response from "../../schemas/get_order.response.json" with { type: "json" };
 import { type OrderRecord, type OrderView, orderView } from "../_shared/order-record.ts";
 import { loadOrder, ordersBucket } from "../_shared/order-store.ts";
+import { ORDERS_BUCKET } from "../_shared/order-record.ts";
 
 /** Scope that lets support staff read every customer's orders. */
 export const ORDERS_ADMIN_SCOPE = "orders:admin";
@@ -16,6 +17,7 @@ export default defineFunction<{ orderId: string }, OrderView>({
   description: "Returns an order; 404 when it does not exist, 403 when it belongs to another customer (unless orders:admin)",
   request,
   response,
+  kv: [ORDERS_BUCKET],
   sharedSchemas: [common, orderSchema],
   auth: {},
   async handler(input, ctx) {

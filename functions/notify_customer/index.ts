@@ -4,6 +4,7 @@ import request from "../../schemas/notify_customer.request.json" with { type: "j
 import response from "../../schemas/notify_customer.response.json" with { type: "json" };
 import { type NotificationRecord, notificationKey, notificationText, notificationsBucket } from "../_shared/notification-store.ts";
 import { isRevisionConflict, stableUuid } from "../_shared/saga-ids.ts";
+import { NOTIFICATIONS_BUCKET } from "../_shared/notification-store.ts";
 
 /** The order events this function reacts to. */
 export const NOTIFY_ON = ["order.confirmed", "order.cancelled"];
@@ -15,6 +16,8 @@ export default defineFunction<Record<string, never>, Record<string, never>>({
     "Records a customer notification and emits notification.sent once per order event (triggered by order.confirmed/order.cancelled)",
   request,
   response,
+  kv: [NOTIFICATIONS_BUCKET],
+  emits: ["notification.sent"],
   endpoint: false,
   trigger: { events: NOTIFY_ON, maxDeliveries: 5, backoffMs: [200, 1000, 5000] },
   handler() {

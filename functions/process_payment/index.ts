@@ -6,6 +6,7 @@ import response from "../../schemas/process_payment.response.json" with { type: 
 import { chargeOutcome } from "../_shared/payment-provider.ts";
 import { type PaymentRecord, parsePaymentRecord, paymentsBucket } from "../_shared/payment-store.ts";
 import { isRevisionConflict, stableUuid } from "../_shared/saga-ids.ts";
+import { PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
 
 /** The request body. */
 export interface PaymentInput {
@@ -35,6 +36,8 @@ export default defineFunction<PaymentInput, PaymentReply>({
   description: "Charges an order once (simulated provider: pm_card_visa succeeds, pm_card_chargeDeclined is declined with 402)",
   request,
   response,
+  kv: [PAYMENTS_BUCKET],
+  emits: ["payment.succeeded", "payment.failed"],
   sharedSchemas: [common],
   limits: { timeoutMs: 5000 },
   async handler(input, ctx) {

@@ -5,6 +5,7 @@ import request from "../../schemas/put_product.request.json" with { type: "json"
 import response from "../../schemas/put_product.response.json" with { type: "json" };
 import { type ProductInput, availableOf, inventoryKv, upsertProduct } from "../_shared/inventory-store.ts";
 import type { StockRecord } from "../_shared/stock-types.ts";
+import { INVENTORY_BUCKET } from "../_shared/stock-types.ts";
 
 /** The reply: the stored product with its stock. */
 type Product = Pick<StockRecord, "sku" | "name" | "priceCents" | "currency" | "onHand" | "reserved"> & { available: number };
@@ -16,6 +17,7 @@ export default defineFunction<ProductInput, Product>({
   description: "Creates or updates a product (upsert); keeps what is reserved; 409 when onHand would go below it",
   request,
   response,
+  kv: [INVENTORY_BUCKET],
   sharedSchemas: [common],
   auth: { scopes: ["inventory:admin"] },
   calls: ["verify_token"],

@@ -7,6 +7,7 @@ import { reserveStock } from "../_shared/stock-reserve.ts";
 import { openStockStore } from "../_shared/stock-store.ts";
 import { sweepReservations } from "../_shared/stock-sweeper.ts";
 import { DEFAULT_TTL_SECONDS, type StockLine, stockSettings } from "../_shared/stock-types.ts";
+import { INVENTORY_BUCKET, OPEN_RESERVATIONS_BUCKET, RESERVATIONS_BUCKET } from "../_shared/stock-types.ts";
 
 interface ReserveRequest {
   orderId: string;
@@ -29,6 +30,8 @@ export default defineFunction<ReserveRequest, ReserveReply>({
   description: "Reserves stock for an order: all lines or none, never oversold, idempotent by orderId, released when it expires",
   request,
   response,
+  kv: [INVENTORY_BUCKET, RESERVATIONS_BUCKET, OPEN_RESERVATIONS_BUCKET],
+  emits: ["stock.reserved", "inventory.low_stock", "stock.committed", "stock.released"],
   sharedSchemas: [common],
   limits: { timeoutMs: 10_000 },
   timers: [

@@ -13,6 +13,7 @@ export default defineFunction<{ token: string }, VerifiedToken & { valid: true }
     "Verifies a JWT (HS256 secret, or RS256/ES256/EdDSA public key or JWKS) and returns sub, scopes, exp and claims; 401 when not valid",
   request,
   response,
+  kv: [],
   limits: { maxInFlight: 1024 },
   timers: [
     {

@@ -6,6 +6,7 @@
 import { createInbox, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import type { EndpointStatsData, EndpointStatsJson } from "../stats.ts";
 import { isRecord, num, records as list, str, stringRecord as strings, tryJson } from "./json.ts";
+import { inboxPrefixOf } from "../connect.ts";
 
 /** The three discovery verbs. */
 export type DiscoveryVerb = "PING" | "INFO" | "STATS";
@@ -82,7 +83,7 @@ export function discoverySubject(verb: DiscoveryVerb, name?: string, id?: string
 export async function collect(nc: NatsConnection, verb: DiscoveryVerb, opts: DiscoveryOptions): Promise<RawReply[]> {
   const stallMs = opts.stallMs ?? STALL_MS;
   const replies: RawReply[] = [];
-  const inbox = createInbox();
+  const inbox = createInbox(inboxPrefixOf(nc));
   const started = performance.now();
   await new Promise<void>((resolve) => {
     let stall: NodeJS.Timeout | undefined;

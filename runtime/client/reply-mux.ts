@@ -6,7 +6,7 @@
  * errors named NoRespondersError and TimeoutError, as the client's own are.
  */
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
-import { isRecord } from "./json.ts";
+import { inboxPrefixOf } from "../connect.ts";
 
 interface Pending {
   resolve: (msg: Msg) => void;
@@ -24,9 +24,7 @@ class ReplyMux {
 
   constructor(private readonly nc: NatsConnection) {
     // The connection's inbox prefix, when one is configured (callers in an account that allows only it).
-    const options: unknown = Reflect.get(nc, "options");
-    const inboxPrefix = isRecord(options) && typeof options.inboxPrefix === "string" ? options.inboxPrefix : undefined;
-    this.prefix = `${createInbox(inboxPrefix)}.`;
+    this.prefix = `${createInbox(inboxPrefixOf(nc))}.`;
     nc.subscribe(`${this.prefix}*`, {
       callback: (err, msg) => {
         if (!err) return this.settle(msg);

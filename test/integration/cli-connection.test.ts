@@ -39,7 +39,7 @@ describe("connection options", () => {
     assert.equal(await runCore(() => runLs({ server: url }, refused), refused), EXIT.CONNECTION);
     assert.match(
       refused.err(),
-      /^nfn: NATS at nats:\/\/127\.0\.0\.1:\d+ refused the credentials \(.*\): check --creds, --user\/--password, --token or --context\n$/,
+      /^nfn: NATS at nats:\/\/127\.0\.0\.1:\d+ refused the credentials \(.*\): check --creds, --nkey \(NATS_NKEY_SEED\), --user\/--password, --token or --context\n$/,
     );
   });
 

@@ -120,6 +120,7 @@ describe("nfn serve, dev and server", () => {
     const done = runServe({}, io, [], new Promise<void>((r) => (stop = r)), {
       defaultUrl: `nats://127.0.0.1:${port}`,
       preferredPort: port,
+      preferredMonitorPort: await freePort(),
     });
     await eventually(() => io.out().includes("serving 1 function"), 15_000, "serve to start a server");
     assert.match(io.err(), /AUTH_JWT_SECRET is not set: generated a development secret into \.nfn\/auth-secret/);

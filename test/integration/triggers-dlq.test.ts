@@ -24,6 +24,7 @@ const recorder = defineFunction({
   response: empty,
   endpoint: false,
   trigger: { events: ["test.poked", "test.prodded"], maxDeliveries: 3, backoffMs: [50] },
+  kv: ["recorded"],
   handler: () => ({}),
   async onEvent(event, ctx) {
     seen.set(event.eventId, (seen.get(event.eventId) ?? 0) + 1);

@@ -25,6 +25,7 @@ function slowRecorder(instance: string) {
     response: empty,
     endpoint: false,
     trigger: { events: ["test.tick"] },
+    kv: ["ticks"],
     handler: () => ({}),
     async onEvent(event, ctx) {
       await new Promise((r) => setTimeout(r, 50));
