@@ -45,6 +45,7 @@ const outer = defineFunction<Record<string, never>, { outerMs: number; innerMs: 
   name: "edge_outer",
   version: "1.0.0",
   description: "nested call",
+  calls: ["edge_inner"],
   request: open,
   response: open,
   limits: { timeoutMs: 10_000 },
