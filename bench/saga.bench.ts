@@ -20,6 +20,8 @@ const SECRET = "nfn-bench-secret-0123456789abcdef-0123456789";
 interface Row {
   mode: string;
   orders: number;
+  /** Messages published by the client and the host (requests, replies, KV writes, events, acks) per order. */
+  publishes: number;
   perSecond: number;
   p50: number;
   p90: number;
@@ -49,6 +51,7 @@ async function request(nc: NatsConnection, fn: string, body: unknown, bearer: st
 async function run(nc: NatsConnection, customer: string, count: number, inFlight: number, mode: string): Promise<Row> {
   const latencies: number[] = [];
   let next = 0;
+  const outBefore = nc.stats().outMsgs + host.nc.stats().outMsgs;
   const started = performance.now();
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
@@ -65,11 +68,13 @@ async function run(nc: NatsConnection, customer: string, count: number, inFlight
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
   const elapsed = performance.now() - started;
+  const publishes = (nc.stats().outMsgs + host.nc.stats().outMsgs - outBefore) / count;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   return {
     mode,
     orders: count,
+    publishes,
     perSecond: (count / elapsed) * 1000,
     p50: at(0.5),
     p90: at(0.9),
@@ -103,6 +108,7 @@ try {
       "p90 ms": r.p90.toFixed(2),
       "p99 ms": r.p99.toFixed(2),
       "max ms": r.max.toFixed(2),
+      "publishes/order": r.publishes.toFixed(1),
     })),
   );
 } finally {

@@ -6,12 +6,16 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { CallOptions, Caller, Context, DomainEvent, EmitOptions } from "./types.ts";
 import type { Logger } from "./logger.ts";
 import type { StateAccess } from "./state.ts";
+import { type Keyed, type KeyedOptions, gatedKeyed } from "./keyed.ts";
+import { type View, gatedView } from "./view.ts";
 import { type TraceContext, childTraceparent, continueTrace, formatTraceparent } from "./trace.ts";
 import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
 import { callFunction } from "./client/request.ts";
 import { FunctionError, isFunctionError } from "./errors.ts";
 import { newEvent, publishEvent } from "./events.ts";
 import { opsHooks } from "./ops/hooks.ts";
+import type { DurableContext, StepOptions, StepRun, WaitOptions } from "./durable/types.ts";
+import { notDurable } from "./durable/not-durable.ts";
 import { assertDeclared } from "./declarations.ts";
 
 /**
@@ -62,6 +66,8 @@ export class Cancellation {
 /** The runtime's Context for one request. */
 export class RequestContext implements Context {
   caller: Caller | undefined;
+  /** Set by the durable runner for functions declared `durable`. */
+  durable: DurableContext | undefined;
   private boundLog: Logger | undefined;
   private traceValue: TraceContext | undefined;
   private correlationValue: string | undefined;
@@ -144,6 +150,22 @@ export class RequestContext implements Context {
     });
   }
 
+  get invocationId(): string | undefined {
+    return this.durable?.invocationId;
+  }
+
+  step<T>(name: string, fn: (run: StepRun) => Promise<T> | T, options?: StepOptions<T>): Promise<T> {
+    return this.durable ? this.durable.step(name, fn, options) : Promise.reject(notDurable("step"));
+  }
+
+  sleep(ms: number): Promise<void> {
+    return this.durable ? this.durable.sleep(ms) : Promise.reject(notDurable("sleep"));
+  }
+
+  waitForEvent(eventType: string, options: WaitOptions): Promise<DomainEvent | null> {
+    return this.durable ? this.durable.waitForEvent(eventType, options) : Promise.reject(notDurable("waitForEvent"));
+  }
+
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV> {
     try {
       assertDeclared(this.scope.fn, "kv", bucket);
@@ -151,6 +173,17 @@ export class RequestContext implements Context {
       return Promise.reject(err);
     }
     return this.scope.state.kv(bucket, options);
+  }
+
+  // Both open their bucket through `this.kv`, so they are allowed exactly the buckets `ctx.kv` is.
+  keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T> {
+    return gatedKeyed(this.scope.state.keyed<T>(bucket, options), this.kv(bucket, options?.bucket));
+  }
+
+  view<T>(bucket: string, options?: KeyedOptions): View<T> {
+    const view = this.scope.state.view<T>(bucket, options);
+    view.readers.add(this.scope.fn.name);
+    return gatedView(view, this.kv(bucket, options?.bucket));
   }
 
   async emit<T extends Record<string, unknown>>(

@@ -1,13 +1,15 @@
 /** `defineFunction`: the public way to declare a function, checked when the module loads. */
 import type { FunctionLimits, FunctionSpec, Visibility } from "./types.ts";
 import { inlineSharedRefs } from "./schema.ts";
+import { resolveDurableOptions } from "./durable/options.ts";
 import { checkDeclarations, recordDeclarations } from "./declarations.ts";
 
 /** Limits a function gets when it does not set them. */
 export const DEFAULT_LIMITS: FunctionLimits = { maxPayload: 65_536, maxInFlight: 256, timeoutMs: 5_000 };
 
 const BRAND = Symbol.for("nats-functions.FunctionDefinition");
-const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** What a function name may be: it becomes a subject token, a service name and a file name. */
+export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 // semver 2.0.0, as ADR-32 requires for the service version
 const SEMVER_PATTERN =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
@@ -26,7 +28,7 @@ export interface FunctionDefinition<I = unknown, O = unknown> extends FunctionSp
  * so a bad deploy fails before it serves anything.
  */
 export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O>): FunctionDefinition<I, O> {
-  if (!NAME_PATTERN.test(spec.name)) {
+  if (!FUNCTION_NAME_PATTERN.test(spec.name)) {
     throw new Error(`function name "${spec.name}" must be 1-64 letters, digits, "_" or "-"`);
   }
   if (!SEMVER_PATTERN.test(spec.version)) {
@@ -45,6 +47,7 @@ export function defineFunction<I = unknown, O = unknown>(spec: FunctionSpec<I, O
   if (spec.visibility !== undefined && spec.visibility !== "public" && spec.visibility !== "internal") {
     throw new Error(`function ${spec.name}: visibility must be "public" or "internal"`);
   }
+  if (spec.durable !== undefined && spec.durable !== false) resolveDurableOptions(spec.name, spec.durable);
   checkDeclarations(spec);
   recordDeclarations(spec);
   const shared = spec.sharedSchemas ?? [];

@@ -1,6 +1,7 @@
 /**
- * The per-request pipeline: size → JSON → request schema → in-flight limit → deadline → auth →
- * handler → response schema → exactly one reply → stats.
+ * The per-request pipeline: reply guard → size → in-flight limit → JSON → request schema → deadline →
+ * auth → handler → response schema → exactly one reply → stats. The reply guard drops, unanswered, a
+ * request whose reply subject is not an inbox, whatever subscription brought it.
  */
 import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
 import type { FunctionDefinition } from "./define-function.ts";
@@ -15,6 +16,8 @@ import { compileValidator } from "./validation.ts";
 import { Cancellation, RequestContext } from "./context.ts";
 import { verifyCaller } from "./auth.ts";
 import { opsHooks } from "./ops/hooks.ts";
+import { inboxPrefixOf } from "./connect.ts";
+import { replyGuard } from "./reply-guard.ts";
 
 /** What the dispatcher needs from its host. */
 export interface DispatchEnvironment {
@@ -30,6 +33,17 @@ export function createDispatcher(def: FunctionDefinition, env: DispatchEnvironme
   const validateResponse = compileValidator(def.response);
   const log = env.log.child({ fn: def.name, version: def.version });
   const { maxPayload, maxInFlight, timeoutMs } = def.limits;
+  const shed = overloadReply(def.name, maxInFlight);
+  const acceptsReply = replyGuard({ fn: def.name, version: def.version, stats, log }, inboxPrefixOf(env.nc));
+
+  // At the limit, the cheapest possible refusal: no parse, no validation, no promise, no Error.
+  const refuseOverload = (msg: Msg): void => {
+    const start = nowNs();
+    msg.respond(shed.body, { headers: shed.headers });
+    const elapsed = nowNs() - start;
+    stats.record(elapsed, shed.outcome);
+    opsHooks.onRequest?.(def.name, def.version, elapsed, 429);
+  };
 
   const handle = async (msg: Msg): Promise<void> => {
     const start = nowNs();
@@ -48,9 +62,6 @@ export function createDispatcher(def: FunctionDefinition, env: DispatchEnvironme
           `request does not match the schema of ${def.name}: ${first?.path || "/"} ${first?.message ?? ""}`.trim(),
           details,
         );
-      }
-      if (stats.inFlight >= maxInFlight) {
-        throw new FunctionError(429, `${def.name} is at its limit of ${maxInFlight} requests in flight; retry shortly`);
       }
       stats.begin();
       admitted = true;
@@ -78,7 +89,22 @@ export function createDispatcher(def: FunctionDefinition, env: DispatchEnvironme
       opsHooks.onRequest?.(def.name, def.version, elapsed, outcome?.code);
     }
   };
-  return (msg) => void handle(msg);
+  // The size check is a length comparison, so it still comes first: an oversized body gets 413, never 429.
+  return (msg) => {
+    if (!acceptsReply(msg)) return;
+    if (stats.inFlight >= maxInFlight && msg.data.length <= maxPayload) refuseOverload(msg);
+    else void handle(msg);
+  };
+}
+
+/** The 429 reply of one function, built once: it is the same bytes for every refused request. */
+function overloadReply(name: string, maxInFlight: number) {
+  const err = new FunctionError(429, `${name} is at its limit of ${maxInFlight} requests in flight; retry shortly`);
+  const headers = natsHeaders();
+  headers.set(SERVICE_ERROR, headerText(err.message));
+  headers.set(SERVICE_ERROR_CODE, String(err.code));
+  const body = new TextEncoder().encode(JSON.stringify(err.toBody()));
+  return { headers, body, outcome: { code: err.code, message: err.message, rejected: true } };
 }
 
 /** The error reply of the contract: both headers and the JSON body; nothing internal. */
@@ -125,7 +151,7 @@ function runWithDeadline(
   let work: unknown;
   if (def.auth) {
     const auth = def.auth;
-    work = verifyCaller(ctx, msg.headers?.get(AUTHORIZATION), auth).then((caller) => {
+    work = verifyCaller(msg.headers?.get(AUTHORIZATION), auth).then((caller) => {
       ctx.caller = caller;
       return def.handler(input, ctx);
     });

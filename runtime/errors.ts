@@ -2,9 +2,11 @@
  * The one error type of the runtime, its closed table of codes (README: Error codes) and the
  * conversion of anything thrown into the wire form.
  */
+import { isStoreUnavailable } from "./keyed-errors.ts";
 
 /** Every error code a function or the runtime may reply with, by HTTP-like status. */
 export const ERROR_CODES = {
+  202: "ACCEPTED",
   400: "VALIDATION",
   401: "UNAUTHORIZED",
   402: "PAYMENT_DECLINED",
@@ -122,6 +124,10 @@ export function isErrorCode(code: unknown): code is ErrorCode {
  */
 export function toFunctionError(err: unknown): FunctionError {
   if (isFunctionError(err)) return err;
+  // A store that is briefly away (leader election, restart, timeout) is a retry, not our bug.
+  if (isStoreUnavailable(err)) {
+    return new FunctionError(503, "the state store is unavailable for the moment; retry shortly", undefined, { cause: err });
+  }
   return new FunctionError(500, "internal error", undefined, { cause: err });
 }
 

@@ -9,6 +9,8 @@ import { EndpointStats } from "./stats.ts";
 import { startTimers } from "./timers.ts";
 import { startTriggers } from "./triggers.ts";
 import { subjectFor as functionSubject } from "./config.ts";
+import { startDurable } from "./durable/start-durable.ts";
+import { sourceSha256Of } from "./loader.ts";
 
 /** Everything a function instance shares with the other functions of its host. */
 export interface InstanceEnvironment {
@@ -21,7 +23,7 @@ export interface InstanceEnvironment {
 
 /** Where a function's code came from, advertised in INFO metadata. */
 export interface InstanceOrigin {
-  /** sha256 of the deployed bundle, or "source" when run from source. */
+  /** sha256 of the deployed bundle; default the sha256 of the source module it was loaded from (runtime/loader.ts), else "source". */
   bundleSha256?: string;
   /** The worker running it (host:pid or NFN_WORKER_NAME), advertised as service metadata `worker`. */
   worker?: string;
@@ -60,7 +62,10 @@ export async function startFunction(
   }
   const subject = subjectFor(def.name);
   const stats = new EndpointStats(def.name, subject, env.queue);
-  const dispatch = createDispatcher(def, { nc: env.nc, state: env.state, subjectFor, log: env.log }, stats);
+  const dispatchEnv = { nc: env.nc, state: env.state, subjectFor, log: env.log };
+  // A durable function's requests run as journaled invocations; its recovery loop runs beside the endpoint.
+  const durable = def.durable ? await startDurable(def, dispatchEnv) : undefined;
+  const dispatch = createDispatcher(durable?.definition ?? def, dispatchEnv, stats);
   const endpoint = await registerEndpoint(env.nc, {
     name: def.name,
     version: def.version,
@@ -71,7 +76,7 @@ export async function startFunction(
     endpointMetadata: {
       request_schema: JSON.stringify(def.request),
       response_schema: JSON.stringify(def.response),
-      bundle_sha256: origin.bundleSha256 ?? "source",
+      bundle_sha256: origin.bundleSha256 ?? sourceSha256Of(def) ?? "source",
       max_payload: String(def.limits.maxPayload),
       max_in_flight: String(def.limits.maxInFlight),
       timeout_ms: String(def.limits.timeoutMs),
@@ -80,6 +85,7 @@ export async function startFunction(
     },
     stats,
     onRequest: dispatch,
+    log: env.log,
   });
   return {
     definition: def,
@@ -88,7 +94,7 @@ export async function startFunction(
     stats: endpoint.stats,
     async stop(graceMs) {
       await Promise.all([endpoint.stop(), stopTimers(), stopTriggers()]);
-      await waitUntil(() => endpoint.stats.inFlight === 0, graceMs);
+      await Promise.all([waitUntil(() => endpoint.stats.inFlight === 0, graceMs), durable?.stop(graceMs)]);
     },
   };
 }

@@ -1,5 +1,6 @@
 /** The host: one connection serving many functions, with graceful shutdown on SIGTERM/SIGINT. */
 import type { NatsConnection } from "@nats-io/nats-core";
+import { checkAuthConfig } from "./auth/keys.ts";
 import { type RuntimeConfig, configFromEnv } from "./config.ts";
 import { connectWithRetry } from "./connect.ts";
 import type { FunctionDefinition } from "./define-function.ts";
@@ -47,6 +48,8 @@ export interface Host {
 /** Connects (waiting for the server when needed) and registers every function. */
 export async function startHost(defs: FunctionDefinition[], options: HostOptions = {}): Promise<Host> {
   const config = options.config ?? configFromEnv();
+  // A bad token key (a short AUTH_JWT_SECRET, an unreadable AUTH_PUBLIC_KEY) stops the process here, not request by request.
+  checkAuthConfig();
   const log = options.log ?? createLogger({}, config.logLevel);
   const ownsConnection = options.nc === undefined;
   const nc = options.nc ?? (await connectWithRetry(config, { log, signal: options.signal }));

@@ -3,6 +3,10 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type FunctionDefinition, isFunctionDefinition } from "./define-function.ts";
+import { sha256File } from "./hash.ts";
+
+// The sha256 of the source module each definition was loaded from, advertised as `bundle_sha256`.
+const sourceHashes = new WeakMap<FunctionDefinition, string>();
 
 /** Imports `file` and returns its default export, checked to be a function definition. */
 export async function loadFunctionModule(file: string): Promise<FunctionDefinition> {
@@ -10,7 +14,21 @@ export async function loadFunctionModule(file: string): Promise<FunctionDefiniti
   if (!isFunctionDefinition(mod.default)) {
     throw new Error(`${file} does not export default defineFunction({...})`);
   }
+  await recordSourceModule(mod.default, file);
   return mod.default;
+}
+
+/**
+ * Remembers that `def` runs from the source module `file`, so INFO advertises that file's sha256 as
+ * `bundle_sha256`: two dev instances running different code then differ.
+ */
+export async function recordSourceModule(def: FunctionDefinition, file: string): Promise<void> {
+  sourceHashes.set(def, await sha256File(resolve(file)));
+}
+
+/** The sha256 of the source module `def` was loaded from, when it was loaded by path. */
+export function sourceSha256Of(def: FunctionDefinition): string | undefined {
+  return sourceHashes.get(def);
 }
 
 /** The entry file of each function folder under `dir` (`<dir>/<name>/index.ts`), by name. */

@@ -1,4 +1,5 @@
 /** Exact per-endpoint statistics in the ADR-32 STATS shape: integer nanoseconds, every error counted. */
+import { type ViewLag, viewLags } from "./view.ts";
 
 /** How many recent request durations the latency percentiles are computed over. */
 export const LATENCY_WINDOW = 4096;
@@ -10,7 +11,11 @@ export interface EndpointStatsData {
   p99_ns: number;
   in_flight: number;
   rejected: number;
+  /** Requests dropped unanswered because their reply subject was not an inbox (endpoint and `$SRV` alike). */
+  rejected_reply_subject: number;
   latency_window: number;
+  /** The local views this function reads and how far behind each is (runtime/view.ts), when it reads any. */
+  views?: Record<string, ViewLag>;
 }
 
 /** The endpoint entry of a STATS reply, as natscli and nats.go decode it. */
@@ -38,6 +43,7 @@ export class EndpointStats {
   private totalNs = 0;
   private lastError = "";
   private rejectedCount = 0;
+  private rejectedReplyCount = 0;
   private inFlightCount = 0;
   private readonly window = new Float64Array(LATENCY_WINDOW);
   private windowNext = 0;
@@ -79,6 +85,11 @@ export class EndpointStats {
     }
   }
 
+  /** A request (to the endpoint or to `$SRV`) was dropped because its reply subject is not an inbox; not a request served. */
+  refuseReply(): void {
+    this.rejectedReplyCount++;
+  }
+
   /** Clears every counter, as `$SRV` reset semantics expect after a restart. */
   reset(): void {
     this.requests = 0;
@@ -86,11 +97,12 @@ export class EndpointStats {
     this.totalNs = 0;
     this.lastError = "";
     this.rejectedCount = 0;
+    this.rejectedReplyCount = 0;
     this.windowNext = 0;
     this.windowSize = 0;
   }
 
-  /** The STATS entry; every number is an integer. */
+  /** The STATS entry; every number is an integer, and the average is truncated as nats.go's integer division does. */
   toJSON(): EndpointStatsJson {
     const sorted = this.window.slice(0, this.windowSize).sort();
     return {
@@ -100,7 +112,7 @@ export class EndpointStats {
       num_requests: this.requests,
       num_errors: this.errors,
       processing_time: this.totalNs,
-      average_processing_time: this.requests === 0 ? 0 : Math.round(this.totalNs / this.requests),
+      average_processing_time: this.requests === 0 ? 0 : Number(BigInt(this.totalNs) / BigInt(this.requests)),
       last_error: this.lastError,
       data: {
         p50_ns: percentile(sorted, 0.5),
@@ -108,10 +120,17 @@ export class EndpointStats {
         p99_ns: percentile(sorted, 0.99),
         in_flight: this.inFlightCount,
         rejected: this.rejectedCount,
+        rejected_reply_subject: this.rejectedReplyCount,
         latency_window: this.windowSize,
+        ...withViews(this.name),
       },
     };
   }
+}
+
+function withViews(fn: string): { views?: Record<string, ViewLag> } {
+  const views = viewLags(fn);
+  return Object.keys(views).length > 0 ? { views } : {};
 }
 
 /** Nearest-rank percentile of an ascending array; 0 when empty. */

@@ -2,6 +2,9 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { KV, KvOptions } from "@nats-io/kv";
 import type { Logger } from "./logger.ts";
+import type { DurableOptions, StepOptions, StepRun, WaitOptions } from "./durable/types.ts";
+import type { Keyed, KeyedOptions } from "./keyed.ts";
+import type { View } from "./view.ts";
 
 /** Resource limits of one function. */
 export interface FunctionLimits {
@@ -13,14 +16,14 @@ export interface FunctionLimits {
   timeoutMs: number;
 }
 
-/** Who called, as verify_token established it. */
+/** Who called, as the runtime verified it from the bearer token. */
 export interface Caller {
   sub: string;
   scopes: string[];
   claims: Record<string, unknown>;
 }
 
-/** Functions that need a verified caller declare this; the runtime checks it through verify_token. */
+/** Functions that need a verified caller declare this; the runtime verifies the token in-process with the configured keys. */
 export interface AuthRequirement {
   /** Every one of these scopes must be in the token's `scope` claim, else 403. */
   scopes?: string[];
@@ -99,10 +102,22 @@ export interface Context {
   call<T = unknown>(fn: string, input: unknown, options?: CallOptions): Promise<T>;
   /** A JetStream KV bucket, created on first use. */
   kv(bucket: string, options?: Partial<KvOptions>): Promise<KV>;
+  /** Keyed records of a bucket: updates over the latest value, compare-and-set, coalesced per key (runtime/keyed.ts). */
+  keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T>;
+  /** A bucket held in memory, kept current by a KV watch: for reads that may be slightly stale (runtime/view.ts). */
+  view<T>(bucket: string, options?: KeyedOptions): View<T>;
   /** Publishes a domain event on the EVENTS stream, exactly once per eventId. */
   emit<T extends Record<string, unknown>>(eventType: string, aggregateId: string, data: T, options?: EmitOptions): Promise<DomainEvent<T>>;
   /** JetStream, for streams and object stores beyond KV. */
   readonly js: JetStreamClient;
+  /** Durable functions only: the invocation (`Idempotency-Key`, else a new id); undefined elsewhere. */
+  readonly invocationId: string | undefined;
+  /** Durable functions only: runs `fn` once per invocation and journals its result (README: Durable steps). */
+  step<T>(name: string, fn: (run: StepRun) => Promise<T> | T, options?: StepOptions<T>): Promise<T>;
+  /** Durable functions only: suspends the invocation for `ms` without holding a process. */
+  sleep(ms: number): Promise<void>;
+  /** Durable functions only: suspends until a matching event of a type in `durable.events` (null after `timeoutMs`). */
+  waitForEvent(eventType: string, options: WaitOptions): Promise<DomainEvent | null>;
 }
 
 /** `public`: callers may reach it; `internal`: only the system's own functions may. */
@@ -142,6 +157,8 @@ export interface FunctionSpec<I = unknown, O = unknown> {
   trigger?: EventTrigger;
   /** Periodic work such as releasing expired reservations. */
   timers?: FunctionTimer[];
+  /** Journal the handler's `ctx.step`s so an invocation survives a crash (README: Durable steps). */
+  durable?: boolean | DurableOptions;
   /** Handles one request: returns the reply, or throws FunctionError. */
   handler(input: I, ctx: Context): Promise<O> | O;
   /** Handles one domain event when `trigger` is set; throw to have it retried. */

@@ -2,8 +2,10 @@
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { NatsConnection } from "@nats-io/nats-core";
+import type { KeyPair } from "@nats-io/nkeys";
 import { deployBundle } from "../../deploy/registry/operations.ts";
 import { type Registry, openRegistry } from "../../deploy/registry/registry.ts";
+import { signingKeyFromEnv } from "../../deploy/registry/signing.ts";
 import { type GlobalOptions, type ResolvedConnection, withConnection } from "../lib/connection.ts";
 import { CliError } from "../lib/errors.ts";
 import { EXIT } from "../lib/exit-codes.ts";
@@ -34,13 +36,22 @@ export async function withRegistry<T>(
   });
 }
 
-/** Deploys each named bundle from `<dist>/<fn>`; returns the exit code. */
+/** Deploys each named bundle from `<dist>/<fn>`, signed with NFN_SIGNING_KEY; returns the exit code. */
 export async function runDeploy(opts: DeployVerbOptions, io: CliIo, names: string[]): Promise<number> {
+  // The key is read before connecting: without it nothing is uploaded, since no worker would run the release.
+  let signingKey: KeyPair;
+  try {
+    signingKey = signingKeyFromEnv(io.env);
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, err instanceof Error ? err.message : String(err));
+  }
   return withRegistry(opts, io, async (registry) => {
     for (const name of names) {
       const dir = resolve(io.cwd, join(opts.dist, name));
       let last = -1;
       const { release, uploaded, revision } = await deployBundle(registry, dir, {
+        signingKey,
+        deployedBy: io.env.NFN_DEPLOYED_BY || undefined,
         onProgress(sent, total) {
           const pct = Math.floor((sent * 100) / Math.max(total, 1));
           // On a terminal the line is redrawn; in logs only the start and the end are written.
@@ -52,7 +63,7 @@ export async function runDeploy(opts: DeployVerbOptions, io: CliIo, names: strin
       if (io.stderr.isTTY) io.stderr.write("\n");
       const how = uploaded ? `uploaded ${kib(release.sizeBytes)}` : "bundle already in the store";
       io.stdout.write(
-        `deployed ${release.name}@${release.version} sha256 ${release.sha256.slice(0, 12)} (${how}) as release ${revision} by ${release.deployedBy}\n`,
+        `deployed ${release.name}@${release.version} sha256 ${release.sha256.slice(0, 12)} (${how}) as release ${revision} by ${release.deployedBy}, signed by ${release.signer ?? "?"}\n`,
       );
     }
     return EXIT.OK;
@@ -73,8 +84,10 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       `
-Bundles go to the object store nfn_bundles as <fn>/<sha256>; the release (version, sha256, time, who)
-goes to the KV bucket nfn_releases. Who: NFN_DEPLOYED_BY, else user@host. Replicas: NFN_REPLICAS.
+Bundles go to the object store nfn_bundles as <fn>/<sha256>; the release (version, sha256, time, who,
+Ed25519 signature and signer) goes to the KV bucket nfn_releases. The release is signed with
+NFN_SIGNING_KEY (an nkey user seed, SU...); workers run it only when its signer is in their
+NFN_TRUSTED_SIGNERS. Who: NFN_DEPLOYED_BY, else user@host. Replicas: NFN_REPLICAS.
 
 Examples:
   npx nfn build reserve_stock && npx nfn deploy reserve_stock

@@ -7,7 +7,7 @@ import { type FSWatcher, existsSync, watch } from "node:fs";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { tsImport } from "tsx/esm/api";
 import { type FunctionDefinition, isFunctionDefinition } from "../../runtime/define-function.ts";
-import { findFunctionSources } from "../../runtime/loader.ts";
+import { findFunctionSources, recordSourceModule } from "../../runtime/loader.ts";
 import type { CliIo } from "./io.ts";
 import type { ServeSession } from "./serve-session.ts";
 
@@ -35,6 +35,7 @@ export async function importFresh(file: string, fn: string): Promise<FunctionDef
   const def = mod.default;
   if (!isFunctionDefinition(def)) throw new Error(`${file} does not export default defineFunction({...})`);
   if (def.name !== fn) throw new Error(`${file} defines "${def.name}" but lives in the folder ${fn}/`);
+  await recordSourceModule(def, file);
   return def;
 }
 

@@ -31,6 +31,7 @@ export const VERBS: Readonly<Record<string, () => Promise<VerbModule>>> = {
   dashboard: () => import("../commands/dashboard.ts"),
   auth: () => import("../commands/auth.ts"),
   gen: () => import("../commands/gen.ts"),
+  runs: () => import("../commands/runs.ts"),
 };
 
 /** One line of the root help: the verb's usage term and its description. */

@@ -6,6 +6,8 @@
 import type { FunctionDefinition } from "../../runtime/define-function.ts";
 import { EVENTS_STREAM, eventSubject } from "../../runtime/events.ts";
 import { DLQ_STREAM, triggerConsumerName } from "../../runtime/triggers.ts";
+import { RUNS_BUCKET } from "../../runtime/durable/journal.ts";
+import { waitConsumerName } from "../../runtime/durable/event-waits.ts";
 import { BUNDLES_BUCKET, RELEASES_BUCKET } from "../registry/registry.ts";
 import {
   JS_ACCOUNT_INFO,
@@ -17,6 +19,7 @@ import {
   streamCreateSubjects,
   streamInfoSubject,
   streamOwnSubjects,
+  streamReadSubjects,
 } from "./jetstream-subjects.ts";
 
 /** Allowed subjects of one identity (a subscribe entry may carry a queue group: `"fn.x q"`). */
@@ -70,6 +73,14 @@ export function functionPermissions(
   if (def.trigger) {
     publish.push(streamInfoSubject(DLQ_STREAM), ...streamCreateSubjects(DLQ_STREAM), `dlq.${def.name}.>`);
     for (const type of def.trigger.events) publish.push(...durableConsumerSubjects(EVENTS_STREAM, triggerConsumerName(def.name, type)));
+  }
+  if (def.durable && def.endpoint !== false) {
+    // The journal, the announcement that an invocation ended, and the consumers of its waits (plus the look-back).
+    publish.push(...kvReadWriteSubjects(RUNS_BUCKET), `nfn.runs.ended.${def.name}.>`);
+    subscribe.push(`nfn.runs.ended.${def.name}.>`);
+    const waits = def.durable === true ? [] : (def.durable.events ?? []);
+    if (waits.length > 0) publish.push(...streamReadSubjects(EVENTS_STREAM));
+    for (const type of waits) publish.push(...durableConsumerSubjects(EVENTS_STREAM, waitConsumerName(def.name, type)));
   }
   return normalize({ publish, subscribe });
 }

@@ -3,9 +3,11 @@ import { readFile } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { sha256Hex } from "../../runtime/hash.ts";
+import type { KeyPair } from "@nats-io/nkeys";
 import { readManifest } from "../bundle/manifest.ts";
 import type { Registry } from "./registry.ts";
 import { type Release, bundleObjectName } from "./release.ts";
+import { signRelease, signingKeyFromEnv } from "./signing.ts";
 
 /** Who a release is recorded as: NFN_DEPLOYED_BY, else user@host. */
 export function defaultDeployer(env: NodeJS.ProcessEnv = process.env): string {
@@ -22,6 +24,8 @@ export function defaultDeployer(env: NodeJS.ProcessEnv = process.env): string {
 /** Options of `deployBundle`. */
 export interface DeployOptions {
   deployedBy?: string;
+  /** The key that signs the release. Default NFN_SIGNING_KEY. */
+  signingKey?: KeyPair;
   onProgress?: (sent: number, total: number) => void;
 }
 
@@ -33,10 +37,12 @@ export interface DeployResult {
 }
 
 /**
- * Uploads the bundle in `dir` (dist/<fn>) and makes it the desired release. Refuses a bundle whose
- * bytes no longer match its manifest, so what is recorded is exactly what was built.
+ * Uploads the bundle in `dir` (dist/<fn>), signs the release and makes it the desired one. Refuses a
+ * bundle whose bytes no longer match its manifest, so what is recorded is exactly what was built.
  */
 export async function deployBundle(registry: Registry, dir: string, options: DeployOptions = {}): Promise<DeployResult> {
+  // The key first: without one nothing is uploaded, since no worker would run it.
+  const signingKey = options.signingKey ?? signingKeyFromEnv();
   const manifest = await readManifest(dir);
   const bytes = await readFile(join(dir, manifest.entry));
   const actual = sha256Hex(bytes);
@@ -46,13 +52,12 @@ export async function deployBundle(registry: Registry, dir: string, options: Dep
     );
   }
   const object = bundleObjectName(manifest.name, manifest.sha256);
+  const identity = { name: manifest.name, version: manifest.version, sha256: manifest.sha256, sizeBytes: bytes.length, object };
+  const signature = signRelease(identity, signingKey);
   const uploaded = await registry.putBundle(object, bytes, options.onProgress);
   const release: Release = {
-    name: manifest.name,
-    version: manifest.version,
-    sha256: manifest.sha256,
-    sizeBytes: bytes.length,
-    object,
+    ...identity,
+    ...signature,
     deployedAt: new Date().toISOString(),
     deployedBy: options.deployedBy ?? defaultDeployer(),
     builtAt: manifest.builtAt,
@@ -64,7 +69,8 @@ export async function deployBundle(registry: Registry, dir: string, options: Dep
 
 /**
  * Makes an earlier release desired again: the one of `version` when given, else the latest release
- * before the current one that has a different bundle (after an undeploy: the last release).
+ * before the current one that has a different bundle (after an undeploy: the last release). The
+ * signature covers the code, not the time of recording, so the old release's signature still holds.
  */
 export async function rollbackRelease(
   registry: Registry,

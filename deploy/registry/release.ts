@@ -1,7 +1,8 @@
 /** A release: one deployed version of one function, as the registry records it. */
+import type { ReleaseSignature } from "./signing.ts";
 
 /** What `nfn deploy` and `nfn rollback` record under the function's key in `nfn_releases`. */
-export interface Release {
+export interface Release extends Partial<ReleaseSignature> {
   name: string;
   version: string;
   /** Hex sha256 of the bundle; the worker refuses bytes that do not hash to this. */
@@ -34,5 +35,7 @@ export function parseRelease(bytes: Uint8Array): Release | undefined {
   const r = value as Record<string, unknown>;
   const strings = ["name", "version", "sha256", "object", "deployedAt", "deployedBy"] as const;
   if (!strings.every((k) => typeof r[k] === "string") || !/^[0-9a-f]{64}$/.test(String(r.sha256))) return undefined;
+  if (!Number.isSafeInteger(r.sizeBytes) || (r.sizeBytes as number) < 0) return undefined;
+  for (const k of ["signature", "signer"] as const) if (r[k] !== undefined && typeof r[k] !== "string") return undefined;
   return value as Release;
 }

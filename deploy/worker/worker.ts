@@ -1,19 +1,25 @@
 /**
  * The worker: a long-running host that serves whatever the registry says should run. It watches
- * `nfn_releases`, fetches bundles from `nfn_bundles`, verifies their sha256, and hot-swaps: the new
- * version is registered before the old one drains, so an update under load fails no request.
+ * `nfn_releases`, checks each release's name and signature (NFN_TRUSTED_SIGNERS), fetches the bundle
+ * from `nfn_bundles`, verifies its sha256, and hot-swaps: the new version is registered before the
+ * old one drains, so an update under load fails no request.
  */
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type RuntimeConfig, configFromEnv } from "../../runtime/config.ts";
+import { clipInput } from "../../runtime/errors.ts";
 import { type Host, startHost } from "../../runtime/host.ts";
 import { type Logger, createLogger } from "../../runtime/logger.ts";
 import { type Registry, openRegistry } from "../registry/registry.ts";
 import { type Release, parseRelease } from "../registry/release.ts";
-import { BundleRefusedError, loadVerifiedBundle } from "./bundle-loader.ts";
+import { loadVerifiedBundle, prepareCacheDir } from "./bundle-loader.ts";
 import { type FunctionSelection, selectionFilter } from "./filter.ts";
+import { ReleaseRefusedError, checkRelease, trustedSigners } from "./release-check.ts";
+
+// Refusals remembered (so a refused release is not fetched again every reconcile); older ones are forgotten first.
+const MAX_REMEMBERED_REFUSALS = 1000;
 
 /** Options of `startWorker`. */
 export interface WorkerOptions {
@@ -21,8 +27,10 @@ export interface WorkerOptions {
   /** An open connection (tests); otherwise the worker connects from `config` and drains on stop. */
   nc?: NatsConnection;
   selection?: FunctionSelection;
-  /** Where fetched bundles are written before import. Default NFN_CACHE_DIR or a temp dir. */
+  /** Where fetched bundles are written before import (made private, 0700). Default NFN_CACHE_DIR, else a new `mkdtemp` dir. */
   cacheDir?: string;
+  /** Public nkeys (`U...`) whose signed releases this worker runs. Default NFN_TRUSTED_SIGNERS. */
+  trustedSigners?: string[];
   /** Longest wait for an old version's in-flight requests after a swap. Default config.shutdownGraceMs. */
   graceMs?: number;
   /** Shown as service metadata `worker` in INFO and by nfn status. Default NFN_WORKER_NAME, else host:pid. */
@@ -47,6 +55,10 @@ export interface Worker {
   serving(): ReadonlyMap<string, ServedRelease>;
   /** Releases this worker refused (`sha256@deployedAt` → reason); not retried until deployed again. */
   refused(): ReadonlyMap<string, string>;
+  /** How many releases this worker refused since it started (also `nfn_worker_releases_refused_total`). */
+  refusedCount(): number;
+  /** The private directory bundles are written to. */
+  readonly cacheDir: string;
   /** Stops watching, drains every function and, when it opened it, the connection. */
   stop(): Promise<void>;
 }
@@ -55,14 +67,23 @@ export interface Worker {
 export async function startWorker(options: WorkerOptions = {}): Promise<Worker> {
   const config = options.config ?? configFromEnv();
   const log = (options.log ?? createLogger({}, config.logLevel)).child({ component: "worker" });
+  // Checked before connecting: a bad key list or cache dir should stop the worker at once.
+  const trusted = trustedSigners(options.trustedSigners);
+  const cache = await prepareCacheDir(options.cacheDir ?? (process.env.NFN_CACHE_DIR || undefined));
+  const cacheDir = cache.dir;
+  if (trusted.size === 0) {
+    log.warn(
+      "NFN_TRUSTED_SIGNERS is not set: this worker refuses every release. Set it to the deployer's public nkey (U...; nfn auth init writes it into worker.env)",
+    );
+  }
   const host = await startHost([], { config, nc: options.nc, log, signal: options.signal });
   const registry = await openRegistry(host.nc, config.replicas);
-  const cacheDir = options.cacheDir ?? process.env.NFN_CACHE_DIR ?? join(tmpdir(), `nfn-worker-${process.pid}`);
   const wanted = selectionFilter(options.selection ?? {});
   const graceMs = options.graceMs ?? config.shutdownGraceMs;
   const workerName = options.name ?? process.env.NFN_WORKER_NAME ?? `${hostname()}:${process.pid}`;
   const serving = new Map<string, ServedRelease>();
   const refused = new Map<string, string>();
+  let refusedTotal = 0;
   let stopped = false;
   // One change at a time: a swap must finish before the next decision about the same function.
   let queue: Promise<void> = Promise.resolve();
@@ -83,6 +104,16 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
     if (current?.sha256 === release.sha256 || refused.has(refusalKey)) return;
     const old = host.functions.get(name);
     try {
+      // Name and signature before a byte is fetched; sha256 and size before a byte is written or imported.
+      checkRelease(name, release, trusted);
+      // The signed size bounds what is read: an object of any other size is not fetched at all.
+      const stored = await registry.bundles.info(release.object);
+      if (stored && !stored.deleted && stored.size !== release.sizeBytes) {
+        throw new ReleaseRefusedError(
+          "bytes_mismatch",
+          `bundle ${release.object} is ${stored.size} bytes; the signed release says ${release.sizeBytes}`,
+        );
+      }
       const bytes = await registry.getBundle(release);
       if (!bytes) throw new Error(`bundle ${release.object} is missing from the object store; redeploy ${name}`);
       const def = await loadVerifiedBundle(bytes, release, cacheDir);
@@ -95,11 +126,20 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
         from: current?.version,
       });
     } catch (err) {
-      const refusedForGood = err instanceof BundleRefusedError || (err instanceof Error && /corrupt object/.test(err.message));
-      if (refusedForGood) refused.set(refusalKey, err instanceof Error ? err.message : String(err));
-      log.error(refusedForGood ? "bundle refused; the running version keeps serving" : "could not load release; will retry", {
-        fn: name,
-        version: release.version,
+      const refusedForGood = err instanceof ReleaseRefusedError || (err instanceof Error && /corrupt object/.test(err.message));
+      if (refusedForGood) {
+        if (refused.size >= MAX_REMEMBERED_REFUSALS) refused.delete(refused.keys().next().value ?? "");
+        refused.set(refusalKey, err instanceof Error ? err.message : String(err));
+        refusedTotal++;
+        const reason = err instanceof ReleaseRefusedError ? err.reason : "bytes_mismatch";
+        void import("./worker-metrics.ts").then(
+          (m) => m.countRefusedRelease(name, reason),
+          (e: unknown) => log.warn("could not count the refusal in metrics", { error: e }),
+        );
+      }
+      log.error(refusedForGood ? "release refused; the running version keeps serving" : "could not load release; will retry", {
+        fn: clipInput(name),
+        version: clipInput(release.version),
         running: current?.version ?? null,
         error: err,
       });
@@ -138,6 +178,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
   log.info("worker started", {
     worker: workerName,
     cacheDir,
+    trustedSigners: trusted.size,
     only: options.selection?.only ?? null,
     except: options.selection?.except ?? null,
   });
@@ -147,6 +188,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
     registry,
     serving: () => serving,
     refused: () => refused,
+    refusedCount: () => refusedTotal,
+    cacheDir,
     stop() {
       stopping ??= (async () => {
         stopped = true;
@@ -160,6 +203,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<Worker> 
         await Promise.race([host.stop(graceMs).catch((err: unknown) => log.warn("drain failed", { error: err })), giveUp]);
         clearTimeout(timer);
         if (options.nc === undefined && !host.nc.isClosed()) await host.nc.close();
+        // A cache this worker made is its own; a given one is left for the operator.
+        if (cache.made) await rm(cacheDir, { recursive: true, force: true }).catch(() => {});
       })();
       return stopping;
     },

@@ -1,12 +1,25 @@
-/** The `inventory` bucket: one record per sku, changed only by compare-and-set, holds keyed by orderId. */
-import type { KV } from "@nats-io/kv";
-import { FunctionError, type Context } from "../../runtime/index.ts";
-import { MAX_CAS_ATTEMPTS, backoff, readJson, writeIfUnchanged, type Versioned } from "./stock-kv.ts";
-import { DEFAULT_CURRENCY, INVENTORY_BUCKET, type Hold, type StockRecord } from "./stock-types.ts";
+/**
+ * The `inventory` bucket: one keyed record per sku with its totals. Each change for an order is one
+ * keyed update, idempotent through the order's mark (StockMark), and refused once the writer's lease
+ * is over, so a stalled writer can never apply a change after someone else took its work over.
+ */
+import { FunctionError, type Context, type Keyed, type KeyedChange, type View, kvRetention } from "../../runtime/index.ts";
+import { DEFAULT_CURRENCY, INVENTORY_BUCKET, INVENTORY_RETENTION, type StockMark, type StockRecord, stockSettings } from "./stock-types.ts";
 
-/** The inventory bucket, created on first use. */
-export function inventoryKv(ctx: Pick<Context, "kv">): Promise<KV> {
-  return ctx.kv(INVENTORY_BUCKET);
+/** The sku records, bounded in size, in a bucket created with the configured limits. */
+export function inventoryStore(ctx: Pick<Context, "keyed">): Keyed<StockRecord> {
+  return ctx.keyed<StockRecord>(INVENTORY_BUCKET, {
+    maxBytes: stockSettings().skuRecordMaxBytes,
+    bucket: kvRetention(INVENTORY_BUCKET, INVENTORY_RETENTION),
+  });
+}
+
+/**
+ * The sku records as a local view: current to within the view's lag (STATS `data.views`), for reads
+ * that only show or price stock. Reserving never reads it: the keyed update checks the latest record.
+ */
+export function inventoryView(ctx: Pick<Context, "view">): View<StockRecord> {
+  return ctx.view<StockRecord>(INVENTORY_BUCKET, { bucket: kvRetention(INVENTORY_BUCKET, INVENTORY_RETENTION) });
 }
 
 /** onHand − reserved: what can still be reserved. */
@@ -14,76 +27,72 @@ export function availableOf(rec: Pick<StockRecord, "onHand" | "reserved">): numb
   return rec.onHand - rec.reserved;
 }
 
-/** Reads one sku. */
-export function readStock(kv: KV, sku: string): Promise<Versioned<StockRecord> | undefined> {
-  return readJson<StockRecord>(kv, sku);
+/** A change one order makes to one sku. `unmark` forgets the order's mark once its reservation records the change. */
+export type LineOp = "hold" | "sell" | "free" | "unmark";
+
+/** What a line change found. */
+export type LineResult =
+  | { kind: "missing" }
+  | { kind: "short"; available: number }
+  | { kind: "expired" }
+  | { kind: "done"; before: StockRecord; after: StockRecord };
+
+/** The parameters of one line change. */
+export interface LineChange {
+  orderId: string;
+  op: LineOp;
+  quantity: number;
+  /** The writer's lease (epoch ms); a hold, sell or free after it is refused. */
+  leaseUntil: number;
+  /** For `free`: every line was held, so a line without a mark still holds its units. */
+  wasHeld?: boolean;
 }
 
-/** The result of one change to a sku: the record before and after, or why nothing changed. */
-export type SkuChange<R> =
-  { kind: "missing" } | { kind: "unchanged"; record: StockRecord; why: R } | { kind: "changed"; before: StockRecord; after: StockRecord };
-
-/**
- * Read-decide-write on one sku until the write wins. `decide` returns the new record, or a reason
- * to leave it as it is. Any number of instances may run this on the same sku at once.
- */
-export async function changeSku<R>(
-  kv: KV,
-  sku: string,
-  decide: (rec: StockRecord) => StockRecord | { keep: R },
-  known?: Versioned<StockRecord>,
-): Promise<SkuChange<R>> {
-  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-    // A record the caller just read saves a round trip; if it is stale, the write fails and we re-read.
-    const current = attempt === 0 && known ? known : await readStock(kv, sku);
-    if (!current) return { kind: "missing" };
-    const next = decide(current.value);
-    if ("keep" in next) {
-      // Never refuse on a record the caller read earlier: confirm on a fresh read first.
-      if (attempt === 0 && known) continue;
-      return { kind: "unchanged", record: current.value, why: next.keep };
+/** The keyed update for one line change (pure: it may be applied again after a lost race). */
+export function lineUpdate(change: LineChange): (cur: StockRecord | undefined) => KeyedChange<StockRecord, LineResult> {
+  return (cur) => {
+    if (!cur) return { result: { kind: "missing" } };
+    const marks = cur.marks ?? [];
+    const i = marks.findIndex((m) => m.o === change.orderId);
+    const mark = i >= 0 ? marks[i] : undefined;
+    const done = (after: StockRecord) => ({ write: after, result: { kind: "done" as const, before: cur, after } });
+    const same = { result: { kind: "done" as const, before: cur, after: cur } };
+    if (change.op === "unmark") return mark ? done(withMarks(cur, without(marks, i))) : same;
+    if (Date.now() > change.leaseUntil) return { result: { kind: "expired" } };
+    const q = change.quantity;
+    const marked = (p: StockMark["p"], quantity = q) => [...without(marks, i), { o: change.orderId, p, q: quantity, at: Date.now() }];
+    switch (change.op) {
+      case "hold":
+        // A mark other than our hold means someone else settled this order here: we no longer own it.
+        if (mark) return mark.p === "h" ? same : { result: { kind: "expired" } };
+        if (availableOf(cur) < q) return { result: { kind: "short", available: Math.max(0, availableOf(cur)) } };
+        return done({ ...withMarks(cur, marked("h")), reserved: cur.reserved + q });
+      case "sell":
+        if (mark?.p === "s") return same;
+        if (mark?.p === "f") throw new Error(`order ${change.orderId} was freed on sku ${cur.sku}; it cannot be sold`);
+        if (cur.reserved < q) throw new Error(`sku ${cur.sku} holds ${cur.reserved} units, fewer than the ${q} to sell`);
+        return done({ ...withMarks(cur, marked("s")), reserved: cur.reserved - q, onHand: cur.onHand - q, sold: cur.sold + q });
+      case "free":
+        if (mark?.p === "f") return same;
+        if (mark?.p === "s") throw new Error(`order ${change.orderId} was sold on sku ${cur.sku}; it cannot be freed`);
+        // Without a mark and never fully held, nothing is held here: the `f` mark only fences off a late hold.
+        if (!mark && !change.wasHeld) return done(withMarks(cur, marked("f", 0)));
+        return done({ ...withMarks(cur, marked("f")), reserved: Math.max(0, cur.reserved - q) });
     }
-    const written = await writeIfUnchanged(kv, sku, withTotals(next), current.revision);
-    if (written !== undefined) return { kind: "changed", before: current.value, after: withTotals(next) };
-    await backoff(attempt);
-  }
-  throw new Error(`sku ${sku}: gave up after ${MAX_CAS_ATTEMPTS} conflicting writes`);
+  };
 }
 
-// `reserved` is recomputed from the holds on every write, so the two can never disagree.
-function withTotals(rec: StockRecord): StockRecord {
-  const reserved = Object.values(rec.holds).reduce((sum, h) => sum + h.quantity, 0);
-  return { ...rec, reserved, updatedAt: new Date().toISOString() };
+function without(marks: StockMark[], i: number): StockMark[] {
+  return i < 0 ? marks : [...marks.slice(0, i), ...marks.slice(i + 1)];
 }
 
-/** Places the hold of `orderId` on `sku` unless it is there already; refuses when available is short. */
-export function placeHold(
-  kv: KV,
-  sku: string,
-  orderId: string,
-  quantity: number,
-  known?: Versioned<StockRecord>,
-): Promise<SkuChange<"held" | "short">> {
-  return changeSku<"held" | "short">(
-    kv,
-    sku,
-    (rec) => {
-      if (rec.holds[orderId]) return { keep: "held" };
-      if (availableOf(rec) < quantity) return { keep: "short" };
-      return { ...rec, holds: { ...rec.holds, [orderId]: { quantity, at: Date.now() } } };
-    },
-    known,
-  );
+function withMarks(rec: StockRecord, marks: StockMark[]): StockRecord {
+  return { ...rec, marks, updatedAt: new Date().toISOString() };
 }
 
-/** Removes the hold of `orderId` from `sku`; `sell` also takes the units out of onHand (a sale). */
-export function settleHold(kv: KV, sku: string, orderId: string, sell: boolean): Promise<SkuChange<"absent">> {
-  return changeSku<"absent">(kv, sku, (rec) => {
-    const hold: Hold | undefined = rec.holds[orderId];
-    if (!hold) return { keep: "absent" };
-    const { [orderId]: _settled, ...holds } = rec.holds;
-    return sell ? { ...rec, holds, onHand: rec.onHand - hold.quantity, sold: rec.sold + hold.quantity } : { ...rec, holds };
-  });
+/** Applies one line change to `sku`. */
+export function changeLine(skus: Keyed<StockRecord>, sku: string, change: LineChange): Promise<LineResult> {
+  return skus.update(sku, lineUpdate(change));
 }
 
 /** What put_product writes. */
@@ -95,11 +104,10 @@ export interface ProductInput {
   currency?: string;
 }
 
-/** Creates or updates a product; keeps its holds; 409 when onHand would fall below what is reserved. */
-export async function upsertProduct(kv: KV, input: ProductInput): Promise<StockRecord> {
-  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-    const current = await readStock(kv, input.sku);
-    const base: StockRecord = current?.value ?? {
+/** Creates or updates a product; keeps its reserved units; 409 when onHand would fall below them. */
+export function upsertProduct(skus: Keyed<StockRecord>, input: ProductInput): Promise<StockRecord> {
+  return skus.update(input.sku, (cur) => {
+    const base: StockRecord = cur ?? {
       sku: input.sku,
       name: "",
       priceCents: 0,
@@ -107,7 +115,7 @@ export async function upsertProduct(kv: KV, input: ProductInput): Promise<StockR
       onHand: 0,
       reserved: 0,
       sold: 0,
-      holds: {},
+      marks: [],
       updatedAt: "",
     };
     if (input.onHand < base.reserved) {
@@ -117,15 +125,15 @@ export async function upsertProduct(kv: KV, input: ProductInput): Promise<StockR
         [{ sku: input.sku, requested: input.onHand, reserved: base.reserved }],
       );
     }
-    const next = withTotals({
+    const next: StockRecord = {
       ...base,
+      marks: base.marks ?? [],
       name: input.name,
       priceCents: input.priceCents,
       currency: input.currency ?? base.currency,
       onHand: input.onHand,
-    });
-    if ((await writeIfUnchanged(kv, input.sku, next, current?.revision)) !== undefined) return next;
-    await backoff(attempt);
-  }
-  throw new Error(`sku ${input.sku}: gave up after ${MAX_CAS_ATTEMPTS} conflicting writes`);
+      updatedAt: new Date().toISOString(),
+    };
+    return { write: next, result: next };
+  });
 }

@@ -1,5 +1,5 @@
 /** Customer notifications in KV: one record per (order, event type), so a redelivered event notifies nobody twice. */
-import { type Context, type RetentionLimits, kvKey, kvRetention } from "../../runtime/index.ts";
+import { type Context, type Keyed, type RetentionLimits, kvKey, kvRetention } from "../../runtime/index.ts";
 
 /** KV bucket of notifications. */
 export const NOTIFICATIONS_BUCKET = "notifications";
@@ -7,9 +7,12 @@ export const NOTIFICATIONS_BUCKET = "notifications";
 /** Default limits of the notifications bucket (`NFN_NOTIFICATIONS_*`): 30 days (longer than any redelivery), 256 MiB. */
 export const NOTIFICATIONS_RETENTION: RetentionLimits = { maxAgeMs: 30 * 86_400_000, maxBytes: 256 * 1024 ** 2, history: 1 };
 
-/** The notifications bucket, created with its limits on first use. */
-export function notificationsBucket(ctx: Pick<Context, "kv">): ReturnType<Context["kv"]> {
-  return ctx.kv(NOTIFICATIONS_BUCKET, kvRetention(NOTIFICATIONS_BUCKET, NOTIFICATIONS_RETENTION));
+/** The notifications as keyed records, under the keys `notificationKey` makes (already encoded). */
+export function notificationsStore(ctx: Pick<Context, "keyed">): Keyed<NotificationRecord> {
+  return ctx.keyed<NotificationRecord>(NOTIFICATIONS_BUCKET, {
+    bucket: kvRetention(NOTIFICATIONS_BUCKET, NOTIFICATIONS_RETENTION),
+    keyOf: (key) => key,
+  });
 }
 
 /** One notification sent (or being sent) to a customer. */

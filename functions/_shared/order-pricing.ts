@@ -1,4 +1,8 @@
-/** Prices an order from the catalog (check_inventory), so a client never sets its own prices. */
+/**
+ * Prices an order from the catalog (check_inventory, which reads its local view of the inventory),
+ * so a client never sets its own prices. Through the function rather than the view itself: access to
+ * a bucket is read and write alike, and create_order has no business writing the inventory.
+ */
 import { type Context, FunctionError } from "../../runtime/index.ts";
 import type { OrderLine } from "./order-record.ts";
 
@@ -21,7 +25,7 @@ export async function priceOrder(
     throw new FunctionError(
       404,
       `unknown sku ${unknown.slice(0, 5).join(", ")}: check the catalog`,
-      unknown.map((sku) => ({ sku })),
+      unknown.slice(0, 5).map((sku) => ({ sku })),
     );
   }
   const lines = items.map(({ sku, quantity }) => ({ sku, quantity, priceCents: priceOf.get(sku) ?? 0 }));

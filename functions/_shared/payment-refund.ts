@@ -1,29 +1,21 @@
 /** Refunds a charge whose goods could not be delivered (the reservation expired before commit). */
-import { type Context, kvKey } from "../../runtime/index.ts";
-import { parsePaymentRecord, paymentsBucket } from "./payment-store.ts";
-import { isRevisionConflict, stableUuid } from "./saga-ids.ts";
+import type { Context } from "../../runtime/index.ts";
+import { type PaymentRecord, parsePaymentRecord, paymentsStore } from "./payment-store.ts";
+import { stableUuid } from "./saga-ids.ts";
 
-/** Marks the order's payment refunded (CAS) and emits `payment.refunded` once; no-op when nothing was charged. */
+/** Marks the order's payment refunded (a keyed update) and emits `payment.refunded` once; no-op when nothing was charged. */
 export async function refundPayment(ctx: Context, orderId: string): Promise<void> {
-  const kv = await paymentsBucket(ctx);
-  const key = kvKey(orderId);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const entry = await kv.get(key);
-    const record = entry && entry.operation === "PUT" ? parsePaymentRecord(entry.json<unknown>()) : undefined;
-    if (!entry || !record || record.status !== "succeeded") return;
-    try {
-      await kv.update(key, JSON.stringify({ ...record, status: "refunded", refundedAt: new Date().toISOString() }), entry.revision);
-    } catch (err) {
-      if (isRevisionConflict(err)) continue;
-      throw err;
-    }
-    const { paymentId, amountCents, currency } = record;
-    await ctx.emit(
-      "payment.refunded",
-      orderId,
-      { paymentId, orderId, amountCents, currency },
-      { eventId: stableUuid("payment.refunded", orderId) },
-    );
-    return;
-  }
+  const refunded = await paymentsStore(ctx).update<PaymentRecord | undefined>(orderId, (cur) => {
+    const record = parsePaymentRecord(cur);
+    if (!record || record.status !== "succeeded") return { result: undefined };
+    return { write: { ...record, status: "refunded", refundedAt: new Date().toISOString() } as PaymentRecord, result: record };
+  });
+  if (!refunded) return;
+  const { paymentId, amountCents, currency } = refunded;
+  await ctx.emit(
+    "payment.refunded",
+    orderId,
+    { paymentId, orderId, amountCents, currency },
+    { eventId: stableUuid("payment.refunded", orderId) },
+  );
 }

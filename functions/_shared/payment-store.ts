@@ -2,7 +2,7 @@
  * Payments in JetStream KV: one record per order under `kvKey(orderId)`, written once with
  * kv.create, so an order is charged at most once.
  */
-import { type Context, type RetentionLimits, kvRetention } from "../../runtime/index.ts";
+import { type Context, type Keyed, type RetentionLimits, kvRetention } from "../../runtime/index.ts";
 
 /** KV bucket holding one payment record per orderId. */
 export const PAYMENTS_BUCKET = "payments";
@@ -17,6 +17,11 @@ export const PAYMENTS_RETENTION: RetentionLimits = { maxAgeMs: 90 * 86_400_000, 
 /** The payments bucket, created with its limits on first use. */
 export function paymentsBucket(ctx: Pick<Context, "kv">): ReturnType<Context["kv"]> {
   return ctx.kv(PAYMENTS_BUCKET, kvRetention(PAYMENTS_BUCKET, PAYMENTS_RETENTION));
+}
+
+/** The payments bucket as keyed records (same bucket, same limits): how payments are written. */
+export function paymentsStore(ctx: Pick<Context, "keyed">): Keyed<PaymentRecord> {
+  return ctx.keyed<PaymentRecord>(PAYMENTS_BUCKET, { bucket: kvRetention(PAYMENTS_BUCKET, PAYMENTS_RETENTION) });
 }
 
 /** One charge attempt and its outcome, keyed by orderId. */

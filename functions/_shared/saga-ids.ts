@@ -26,9 +26,5 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-/** True when `err` is JetStream's "wrong last sequence": a KV create or CAS update lost the race. */
-export function isRevisionConflict(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  return code === 10071 || code === 10164 || /wrong last sequence/i.test(err.message);
-}
+/** True when a KV create or compare-and-set lost the race (the runtime's one definition). */
+export { isRevisionConflict } from "../../runtime/index.ts";

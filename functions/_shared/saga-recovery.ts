@@ -5,7 +5,7 @@
  */
 import type { Context } from "../../runtime/index.ts";
 import { isFinal } from "./order-record.ts";
-import { loadOrder, openOrdersBucket, ordersBucket } from "./order-store.ts";
+import { loadOrder, openOrdersBucket, ordersStore } from "./order-store.ts";
 import { closeOrder, driveOrder } from "./saga-steps.ts";
 
 /** Tuning of one recovery pass. */
@@ -25,7 +25,7 @@ export interface RecoveryResult {
 /** One pass over the open-orders index; stops early when the pass's deadline comes near. */
 export async function recoverOrders(ctx: Context, options: RecoveryOptions): Promise<RecoveryResult> {
   const open = await openOrdersBucket(ctx);
-  const orders = await ordersBucket(ctx);
+  const orders = ordersStore(ctx);
   const ids: string[] = [];
   for await (const key of await open.keys()) ids.push(key);
   const result: RecoveryResult = { recovered: 0, failed: 0 };

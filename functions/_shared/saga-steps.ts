@@ -29,9 +29,10 @@ export async function driveOrder(ctx: Context, kv: KV, start: StoredOrder, optio
 /** Emits the order's final event (stable id: a repeat is stored once) and drops it from the open index. */
 export async function closeOrder(ctx: Context, order: OrderRecord): Promise<void> {
   const type = order.status === "confirmed" ? "order.confirmed" : "order.cancelled";
-  await ctx.emit(type, order.orderId, { ...orderView(order) }, { eventId: stableUuid(type, order.orderId) });
+  const emitting = ctx.emit(type, order.orderId, { ...orderView(order) }, { eventId: stableUuid(type, order.orderId) });
+  // The event and the index entry do not depend on each other: one round trip for both.
   const open = await openOrdersBucket(ctx);
-  await open.delete(order.orderId);
+  await Promise.all([emitting, open.delete(order.orderId)]);
 }
 
 async function runStep(ctx: Context, kv: KV, current: StoredOrder, options: DriveOptions): Promise<StoredOrder> {
@@ -44,7 +45,8 @@ async function runStep(ctx: Context, kv: KV, current: StoredOrder, options: Driv
         return transition(kv, current, { step: "releasing", cancelReason: "reservation_expired" });
       return pay(ctx, kv, current);
     case "paid":
-      return commit(ctx, kv, current);
+      // Written by earlier versions, which recorded the payment before committing.
+      return commit(ctx, kv, current, o.paymentId);
     case "releasing":
       await ctx.call("release_stock", { orderId: o.orderId });
       return transition(kv, current, { status: "cancelled", step: "done" });
@@ -60,7 +62,7 @@ async function reserve(ctx: Context, kv: KV, current: StoredOrder): Promise<Stor
   } catch (err) {
     // Short or unknown stock: nothing was reserved (all or nothing), but release anyway so that a
     // concurrent recovery's reserve for this order can no longer succeed.
-    if (isStockRefusal(err)) return transition(kv, current, { step: "releasing", cancelReason: "out_of_stock" });
+    if (isStockRefusal(err)) return transition(kv, current, { step: "releasing", cancelReason: refusalReason(err) });
     throw err;
   }
   crashPoint("after_reserve");
@@ -68,11 +70,11 @@ async function reserve(ctx: Context, kv: KV, current: StoredOrder): Promise<Stor
   // before the record lands only makes recovery reserve again, which returns the same reservation.
   const [recorded, payment] = await Promise.all([transition(kv, current, { step: "reserved" }), settle(requestPayment(ctx, o))]);
   if (!recorded.won) return recorded; // someone else moved the order: continue from their state
-  return afterPayment(kv, recorded, payment);
+  return afterPayment(ctx, kv, recorded, payment);
 }
 
 async function pay(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {
-  return afterPayment(kv, current, await settle(requestPayment(ctx, current.order)));
+  return afterPayment(ctx, kv, current, await settle(requestPayment(ctx, current.order)));
 }
 
 function requestPayment(ctx: Context, o: OrderRecord): Promise<{ paymentId: string }> {
@@ -84,10 +86,12 @@ function requestPayment(ctx: Context, o: OrderRecord): Promise<{ paymentId: stri
   });
 }
 
-async function afterPayment(kv: KV, current: StoredOrder, payment: Settled<{ paymentId: string }>): Promise<StoredOrder> {
+async function afterPayment(ctx: Context, kv: KV, current: StoredOrder, payment: Settled<{ paymentId: string }>): Promise<StoredOrder> {
   if (payment.ok) {
     crashPoint("after_pay");
-    return transition(kv, current, { step: "paid", paymentId: payment.value.paymentId });
+    // Straight on to the commit: a crash before the order records it is recovered from `reserved`,
+    // where paying again returns this same payment (one charge per order) and committing again is a no-op.
+    return commit(ctx, kv, current, payment.value.paymentId);
   }
   if (isFunctionError(payment.error) && payment.error.code === 402)
     return transition(kv, current, { step: "releasing", cancelReason: "payment_declined" });
@@ -103,7 +107,7 @@ function settle<T>(work: Promise<T>): Promise<Settled<T>> {
   );
 }
 
-async function commit(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {
+async function commit(ctx: Context, kv: KV, current: StoredOrder, paymentId: string | undefined): Promise<StoredOrder> {
   const o = current.order;
   crashPoint("before_commit");
   try {
@@ -113,11 +117,11 @@ async function commit(ctx: Context, kv: KV, current: StoredOrder): Promise<Store
     // so the customer gets the money back and the order is cancelled.
     if (isFunctionError(err) && (err.code === 404 || err.code === 409)) {
       await refundPayment(ctx, o.orderId);
-      return transition(kv, current, { step: "releasing", cancelReason: "reservation_expired" });
+      return transition(kv, current, { step: "releasing", cancelReason: "reservation_expired", ...(paymentId ? { paymentId } : {}) });
     }
     throw err;
   }
-  return transition(kv, current, { status: "confirmed", step: "done" });
+  return transition(kv, current, { status: "confirmed", step: "done", ...(paymentId ? { paymentId } : {}) });
 }
 
 // reserve_stock is idempotent per orderId: asking again returns the live reservation, or fails when
@@ -132,10 +136,15 @@ async function reservationHolds(ctx: Context, o: OrderRecord): Promise<boolean> 
   }
 }
 
-// 404 (unknown sku) and 409 (short, or released) refuse the reservation for good; a 409 that asks
-// to retry (another request is still making this reservation) is transient, and the order stays
-// pending for the next attempt or recovery.
+// 404 (unknown sku) and 409 (short, released, other lines) refuse the reservation for good; a
+// reservation still being made or settled elsewhere answers 503, which is transient: the order
+// stays pending for the next attempt or recovery.
+// A reservation that expired, or whose maker died, was released: its stock was not short.
+function refusalReason(err: unknown): "out_of_stock" | "reservation_expired" {
+  const reason = isFunctionError(err) ? err.details?.[0]?.reason : undefined;
+  return reason === "expired" || reason === "abandoned" ? "reservation_expired" : "out_of_stock";
+}
+
 function isStockRefusal(err: unknown): boolean {
-  if (!isFunctionError(err)) return false;
-  return err.code === 404 || (err.code === 409 && !/retry/i.test(err.message));
+  return isFunctionError(err) && (err.code === 404 || err.code === 409);
 }

@@ -1,13 +1,12 @@
 /**
  * reserve_stock's core: all or nothing across the lines, never oversold, idempotent by orderId.
- * Only the request that creates the `pending` record places holds; any repeat waits for its outcome.
+ * Only the request that creates the `pending` record (or takes it over after its maker's lease)
+ * places holds; a repeat waits for the outcome and gets it only if it names the same lines.
  */
 import { FunctionError } from "../../runtime/index.ts";
-import { availableOf, placeHold, readStock } from "./inventory-store.ts";
-import type { Versioned } from "./stock-kv.ts";
-import { finish, settleLines } from "./stock-settle.ts";
-import { type StockStore, createReservation, markOpen, readReservation, updateReservation } from "./stock-store.ts";
-import type { Reservation, ReservedLine, ShortLine, StockLine, StockRecord } from "./stock-types.ts";
+import { leaseEnd, takeOver, work } from "./stock-owner.ts";
+import { type StockStore, leaseOver, readReservation } from "./stock-store.ts";
+import type { Reservation, StockLine } from "./stock-types.ts";
 
 /** What reserve_stock asks for. */
 export interface ReserveInput {
@@ -23,122 +22,98 @@ export function mergeLines(items: StockLine[]): StockLine[] {
   return [...bySku].map(([sku, quantity]) => ({ sku, quantity }));
 }
 
-/** Reserves, or returns the reservation the order already has; 404 unknown sku, 409 short or already released. */
+/** Reserves, or returns the reservation the order already has; 404 unknown sku, 409 short, released or other lines. */
 export async function reserveStock(store: StockStore, input: ReserveInput): Promise<Reservation> {
   const lines = mergeLines(input.items);
-  // One round trip for the idempotency check and the skus: the common case is a new order.
-  const [existing, ...records] = await Promise.all([
-    readReservation(store, input.orderId),
-    ...lines.map((l) => readStock(store.inventory, l.sku)),
-  ]);
-  if (existing) return answerFor(store, existing);
-  const unknown = lines.filter((_, i) => !records[i]).map((l) => ({ sku: l.sku, message: "unknown sku" }));
-  if (unknown.length > 0) throw new FunctionError(404, `unknown sku: ${unknown.map((u) => u.sku).join(", ")}`, unknown);
-
   const now = Date.now();
-  const priced: ReservedLine[] = lines.map((l, i) => {
-    const rec = records[i]?.value as StockRecord;
-    return { ...l, priceCents: rec.priceCents, currency: rec.currency };
-  });
+  const at = new Date(now).toISOString();
   const pending: Reservation = {
     orderId: input.orderId,
     status: "pending",
-    items: priced,
+    // Prices are filled in from the sku records when the lines are held.
+    items: lines.map((l) => ({ ...l, priceCents: 0, currency: "" })),
     expiresAt: new Date(now + input.ttlSeconds * 1000).toISOString(),
-    createdAt: new Date(now).toISOString(),
-    updatedAt: new Date(now).toISOString(),
+    createdAt: at,
+    updatedAt: at,
+    owner: store.me,
+    leaseUntil: leaseEnd(store),
   };
-  // Both are written before any hold is placed, so whatever a crash leaves, the sweeper can find.
-  const [, created] = await Promise.all([markOpen(store, input.orderId, pending.expiresAt), createReservation(store, pending)]);
-  if (!created) {
-    const winner = await readReservation(store, input.orderId);
-    if (!winner) throw new Error(`reservation ${input.orderId} exists but cannot be read`);
-    return answerFor(store, winner);
-  }
-  return placeAll(store, created, records as Versioned<StockRecord>[]);
+  // Written before any hold is placed (and so due for the sweeper), whatever a crash leaves can be found.
+  const existing = await store.reservations.update<Reservation | undefined>(
+    input.orderId,
+    (cur) => (cur ? { result: cur } : { write: pending, result: undefined }),
+    { expectNew: true },
+  );
+  const made = existing ? await outcome(store, existing, lines) : await work(store, pending);
+  return answer(made);
 }
 
-// The creator's part: place every hold, then one compare-and-set decides reserved or rejected.
-async function placeAll(store: StockStore, created: Versioned<Reservation>, records: Versioned<StockRecord>[]): Promise<Reservation> {
-  const { orderId, items } = created.value;
-  const changes = await Promise.all(items.map((line, i) => placeHold(store.inventory, line.sku, orderId, line.quantity, records[i])));
-  const short: ShortLine[] = [];
-  const crossings: StockRecord[] = [];
-  changes.forEach((change, i) => {
-    const line = items[i] as ReservedLine;
-    if (change.kind === "changed") {
-      const { lowStockThreshold } = store.settings;
-      if (availableOf(change.before) > lowStockThreshold && availableOf(change.after) <= lowStockThreshold) crossings.push(change.after);
-    } else if (change.kind !== "unchanged" || change.why === "short") {
-      const available = change.kind === "unchanged" ? Math.max(0, availableOf(change.record)) : 0;
-      short.push({ sku: line.sku, requested: line.quantity, available });
+/** The outcome of a reservation someone else is making: waits, or takes it over once its maker's lease is over. */
+export async function outcome(store: StockStore, first: Reservation, lines?: StockLine[]): Promise<Reservation> {
+  let waits = 0;
+  for (let r: Reservation | undefined = first; ; r = await readReservation(store, first.orderId)) {
+    if (!r) throw new FunctionError(404, `order ${first.orderId} has no reservation`);
+    if (lines && r.items.length > 0 && !sameLines(r.items, lines)) {
+      throw new FunctionError(409, `order ${r.orderId} already has a reservation with other lines; reserve with a new orderId`);
     }
-  });
-  const decided = await updateReservation(store, created, short.length === 0 ? { status: "reserved" } : { status: "rejected", short });
-  if (!decided) {
-    // Released (or swept) while we were placing holds: return ours and report that outcome.
-    const now = await readReservation(store, orderId);
-    if (!now) throw new Error(`reservation ${orderId} disappeared while it was being made`);
-    if (now.value.status === "released") await settleLines(store, created.value, false);
-    const final = now.value.status === "releasing" ? await finish(store, now) : now.value;
-    return answerFor(store, { value: final, revision: now.revision });
+    if (r.status !== "pending") return r;
+    if (leaseOver(store, r)) {
+      const mine = await takeOver(store, r.orderId);
+      if (mine) return work(store, mine);
+      continue;
+    }
+    // A live maker finishes in milliseconds; a dead one's lease ends at a known time: look often at
+    // first, then no more than a few times a second, so a crowd of retries does not flood the store.
+    const leaseLeft = (r.leaseUntil ?? 0) + store.settings.skewMs - Date.now();
+    await pause(
+      store,
+      `the reservation of order ${r.orderId} is still being made by another request; retry shortly`,
+      Math.max(5, Math.min(leaseLeft + 1, 5 * 2 ** Math.min(waits++, 6))),
+    );
   }
-  if (decided.value.status === "rejected") {
-    // All or nothing: give back the lines that were placed (a crash here is finished by the sweeper).
-    await settleLines(store, decided.value, false);
-    return answerFor(store, decided);
-  }
-  const events = [
-    store.ctx.emit("stock.reserved", orderId, {
-      orderId,
-      items: items.map(({ sku, quantity }) => ({ sku, quantity })),
-      expiresAt: decided.value.expiresAt,
-    }),
-    ...crossings.map((rec) =>
-      store.ctx.emit("inventory.low_stock", rec.sku, {
-        sku: rec.sku,
-        available: availableOf(rec),
-        onHand: rec.onHand,
-        reserved: rec.reserved,
-        threshold: store.settings.lowStockThreshold,
-      }),
-    ),
-  ];
-  await Promise.all(events);
-  return decided.value;
 }
 
-/** The reply for a reservation that exists: itself, or the error its state means. */
-async function answerFor(store: StockStore, current: Versioned<Reservation>): Promise<Reservation> {
-  const r = current.value.status === "pending" ? (await waitWhilePending(store, current.value.orderId)).value : current.value;
+/** Waits about `ms` (less when the deadline is nearer) before looking again; 503 (retry) when the deadline is too near. */
+export async function pause(store: StockStore, whyRetry: string, ms = 10): Promise<void> {
+  const left = store.ctx.remainingMs() - 100;
+  if (left <= 0 || store.ctx.signal.aborted) throw new FunctionError(503, whyRetry);
+  await new Promise((resolve) => setTimeout(resolve, Math.min(left, ms * (0.5 + Math.random()))));
+}
+
+function sameLines(stored: StockLine[], asked: StockLine[]): boolean {
+  if (stored.length !== asked.length) return false;
+  const want = new Map(asked.map((l) => [l.sku, l.quantity]));
+  return stored.every((l) => want.get(l.sku) === l.quantity);
+}
+
+/** The reply for a reservation: itself, or the error its state means (no other order's lines or prices in it). */
+export function answer(r: Reservation): Reservation {
   switch (r.status) {
     case "reserved":
     case "committing":
     case "committed":
       return r;
+    case "pending":
+      throw new FunctionError(503, `the reservation of order ${r.orderId} is still being made; retry shortly`);
     case "rejected":
+      if (r.unknown && r.unknown.length > 0) {
+        const shown = r.unknown.slice(0, 5);
+        throw new FunctionError(
+          404,
+          `unknown sku: ${shown.join(", ")}`,
+          shown.map((sku) => ({ sku, message: "unknown sku" })),
+        );
+      }
       throw new FunctionError(409, `not enough stock for order ${r.orderId}`, r.short);
-    default:
-      if (r.reason === "released_before_reserve") {
+    default: {
+      const reason = r.reason ?? r.releaseRequested ?? "requested";
+      if (reason === "released_before_reserve") {
         throw new FunctionError(409, `order ${r.orderId} was released before it was reserved; reserve with a new orderId`);
       }
-      throw new FunctionError(
-        409,
-        `the reservation of order ${r.orderId} was released (${r.reason ?? "requested"}); reserve with a new orderId`,
-        r.short,
-      );
-  }
-}
-
-/** Waits (polling KV) while another request is still making the reservation; 409 if it is not done in time. */
-export async function waitWhilePending(store: StockStore, orderId: string): Promise<Versioned<Reservation>> {
-  for (;;) {
-    const current = await readReservation(store, orderId);
-    if (!current) throw new FunctionError(404, `order ${orderId} has no reservation`);
-    if (current.value.status !== "pending") return current;
-    if (store.ctx.remainingMs() < 100 || store.ctx.signal.aborted) {
-      throw new FunctionError(409, `the reservation of order ${orderId} is still being made by another request; retry shortly`);
+      // The reason (no lines, no amounts) tells a saga why, so it never cancels for a reason that is not true.
+      throw new FunctionError(409, `the reservation of order ${r.orderId} was released (${reason}); reserve with a new orderId`, [
+        { reason },
+      ]);
     }
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -1,59 +1,96 @@
-/** The three buckets of stock state, opened together, and the reservation record's compare-and-set. */
-import type { KV } from "@nats-io/kv";
-import type { Context } from "../../runtime/index.ts";
-import { inventoryKv } from "./inventory-store.ts";
-import { kvKey } from "../../runtime/index.ts";
-import { purgeKey, readJson, writeIfUnchanged, type Versioned } from "./stock-kv.ts";
-import { OPEN_RESERVATIONS_BUCKET, RESERVATIONS_BUCKET, type Reservation, type StockSettings, stockSettings } from "./stock-types.ts";
+/** The stock state opened together: sku records, reservation records and the stream of due reservations. */
+import { randomUUID } from "node:crypto";
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
+import { type Context, type Keyed, kvRetention } from "../../runtime/index.ts";
+import { inventoryStore } from "./inventory-store.ts";
+import {
+  DUE_STREAM,
+  RESERVATIONS_BUCKET,
+  RESERVATIONS_RETENTION,
+  type Reservation,
+  type StockRecord,
+  type StockSettings,
+  stockSettings,
+} from "./stock-types.ts";
 
 /** Everything the stock operations touch. */
 export interface StockStore {
   ctx: Context;
-  inventory: KV;
-  reservations: KV;
-  /** Keys of reservations not yet finished, with their expiry: what the sweeper scans. */
-  open: KV;
+  skus: Keyed<StockRecord>;
+  reservations: Keyed<Reservation>;
   settings: StockSettings;
+  /** This request's identity as a lease owner. */
+  me: string;
 }
 
-/** Opens (creating on first use) the stock buckets for one request or timer run. */
-export async function openStockStore(ctx: Context): Promise<StockStore> {
-  const [inventory, reservations, open] = await Promise.all([
-    inventoryKv(ctx),
-    ctx.kv(RESERVATIONS_BUCKET),
-    ctx.kv(OPEN_RESERVATIONS_BUCKET),
-  ]);
-  return { ctx, inventory, reservations, open, settings: stockSettings() };
+/** The durable consumer the sweepers of every instance share. */
+export const DUE_CONSUMER = "reservation-sweeper";
+
+// The sweepers' consumer, made once per process (adding it again is harmless; this saves the round trip).
+const ensured = new WeakMap<object, Promise<void>>();
+
+/** Opens the stock state for one request or timer run. */
+export function openStockStore(ctx: Context): Promise<StockStore> {
+  const settings = stockSettings();
+  return Promise.resolve({
+    ctx,
+    skus: inventoryStore(ctx),
+    reservations: ctx.keyed<Reservation>(RESERVATIONS_BUCKET, { bucket: kvRetention(RESERVATIONS_BUCKET, RESERVATIONS_RETENTION) }),
+    settings,
+    me: randomUUID(),
+  });
+}
+
+/**
+ * Makes sure the sweepers' shared consumer exists. It reads the reservations bucket's own stream:
+ * every write of a reservation record is a message there, so each reservation falls due for a look
+ * without a second write, and a revision superseded by a newer one is skipped (one is kept per key).
+ */
+export async function ensureDueConsumer(store: StockStore): Promise<void> {
+  const { js } = store.ctx;
+  let ready = ensured.get(js);
+  if (!ready) {
+    ready = addDueConsumer(store);
+    ready.catch(() => ensured.delete(js));
+    ensured.set(js, ready);
+  }
+  await ready;
+}
+
+async function addDueConsumer(store: StockStore): Promise<void> {
+  // Opening the bucket creates it (with its limits) when no reservation was made yet.
+  await store.reservations.get("-");
+  const jsm: JetStreamManager = await store.ctx.js.jetstreamManager();
+  await jsm.consumers
+    .add(DUE_STREAM, {
+      durable_name: DUE_CONSUMER,
+      filter_subject: `$KV.${RESERVATIONS_BUCKET}.>`,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: 30e9,
+      // Reservations waiting for their expiry stay unacknowledged: allow as many as may be open.
+      max_ack_pending: -1,
+      max_deliver: -1,
+    })
+    .catch(async (err: unknown) => {
+      await jsm.consumers.info(DUE_STREAM, DUE_CONSUMER).catch(() => Promise.reject(err));
+    });
 }
 
 /** Reads the reservation of `orderId`. */
-export function readReservation(store: StockStore, orderId: string): Promise<Versioned<Reservation> | undefined> {
-  return readJson<Reservation>(store.reservations, orderId);
+export function readReservation(store: StockStore, orderId: string): Promise<Reservation | undefined> {
+  return store.reservations.get(orderId);
 }
 
-/** Moves a reservation on from the version read; undefined when someone else changed it first. */
-export async function updateReservation(
-  store: StockStore,
-  current: Versioned<Reservation>,
-  change: Partial<Reservation>,
-): Promise<Versioned<Reservation> | undefined> {
-  const value: Reservation = { ...current.value, ...change, updatedAt: new Date().toISOString() };
-  const revision = await writeIfUnchanged(store.reservations, value.orderId, value, current.revision);
-  return revision === undefined ? undefined : { value, revision };
+/** True when the lease on `r` is over (with the allowed clock skew): another writer may take its work over. */
+export function leaseOver(store: StockStore, r: Reservation, now = Date.now()): boolean {
+  const until = r.leaseUntil ?? Date.parse(r.updatedAt) + store.settings.leaseMs;
+  return now > until + store.settings.skewMs;
 }
 
-/** Creates the reservation record; undefined when one exists already. */
-export async function createReservation(store: StockStore, value: Reservation): Promise<Versioned<Reservation> | undefined> {
-  const revision = await writeIfUnchanged(store.reservations, value.orderId, value, undefined);
-  return revision === undefined ? undefined : { value, revision };
-}
-
-/** Marks a reservation as open (before it exists) so the sweeper finds it even after a crash. */
-export async function markOpen(store: StockStore, orderId: string, expiresAt: string): Promise<void> {
-  await store.open.put(kvKey(orderId), JSON.stringify({ orderId, expiresAt, openedAt: new Date().toISOString() }));
-}
-
-/** Forgets an open mark once the reservation is final (a crash before this only costs the sweeper a read). */
-export function markClosed(store: StockStore, orderId: string): Promise<void> {
-  return purgeKey(store.ctx.js, OPEN_RESERVATIONS_BUCKET, orderId);
+/** True when `r` has sku changes left to apply (its owner is working on it, or has died). */
+export function unsettled(r: Reservation): boolean {
+  if (r.status === "pending" || r.status === "committing" || r.status === "releasing") return true;
+  if (r.status === "reserved") return false;
+  return r.settled !== true;
 }

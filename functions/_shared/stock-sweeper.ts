@@ -1,70 +1,130 @@
 /**
- * The reservation sweeper: releases expired reservations, finishes abandoned ones and removes holds
- * whose order is over. Every instance runs it; every change is a compare-and-set, so running it
- * everywhere at once is safe (the loser of a race re-reads and finds nothing to do).
+ * The reservation sweeper: releases expired reservations, finishes or releases abandoned ones and
+ * repairs marks a crash left on a sku. Its work per run is bounded: it takes at most a batch of due
+ * reservations from the shared consumer of the reservations bucket (each is looked at again, by any
+ * instance, when it next falls due) and looks at a batch of sku records from where the last run stopped.
  */
-import { settleHold } from "./inventory-store.ts";
-import { kvKey } from "../../runtime/index.ts";
-import { listIds, readJson } from "./stock-kv.ts";
-import { closeAs, finish } from "./stock-settle.ts";
-import { type StockStore, markClosed, readReservation } from "./stock-store.ts";
-import { INVENTORY_BUCKET, OPEN_RESERVATIONS_BUCKET, type StockRecord, isFinal } from "./stock-types.ts";
+import type { JsMsg } from "@nats-io/jetstream";
+import { changeLine } from "./inventory-store.ts";
+import { takeOver, work } from "./stock-owner.ts";
+import { abandonReservation, expireReservation } from "./stock-settle.ts";
+import { DUE_CONSUMER, type StockStore, ensureDueConsumer, leaseOver, readReservation, unsettled } from "./stock-store.ts";
+import { DUE_STREAM, INVENTORY_BUCKET, type Reservation, type StockMark, type StockRecord } from "./stock-types.ts";
 
 /** What one sweep did. */
 export interface SweepResult {
   expired: number;
   abandoned: number;
-  orphanHolds: number;
+  finished: number;
+  orphanMarks: number;
 }
 
-/** One pass over the open reservations and the holds. */
-export async function sweepReservations(store: StockStore, now = Date.now()): Promise<SweepResult> {
-  const result: SweepResult = { expired: 0, abandoned: 0, orphanHolds: 0 };
-  for (const orderId of await listIds(store.ctx.js, OPEN_RESERVATIONS_BUCKET)) {
-    if (store.ctx.signal.aborted) return result;
-    await sweepOne(store, orderId, now, result);
+// Where the sku scan goes on from, per process (every instance scanning a different part is fine).
+let skuCursor = 0;
+const VISITS_AT_ONCE = 16;
+
+/** One bounded pass: due reservations first, then a batch of skus. */
+export async function sweepReservations(store: StockStore): Promise<SweepResult> {
+  const result: SweepResult = { expired: 0, abandoned: 0, finished: 0, orphanMarks: 0 };
+  await ensureDueConsumer(store);
+  const consumer = await store.ctx.js.consumers.get(DUE_STREAM, DUE_CONSUMER);
+  const batch = await consumer.fetch({ max_messages: store.settings.sweepBatch, expires: 1000 });
+  const msgs: JsMsg[] = [];
+  for await (const m of batch) {
+    msgs.push(m);
+    if (m.info.pending === 0) break;
   }
-  for (const sku of await listIds(store.ctx.js, INVENTORY_BUCKET)) {
-    if (store.ctx.signal.aborted) return result;
-    const rec = await readJson<StockRecord>(store.inventory, sku);
-    if (!rec || rec.value.reserved === 0) continue;
-    for (const [orderId, hold] of Object.entries(rec.value.holds)) {
-      if (now - hold.at < store.settings.staleMs) continue;
-      const r = await readReservation(store, orderId);
-      // A hold outlives its order's decision only when a crash or a late writer left it: settle it as decided.
-      const status = r?.value.status;
-      if (r && status === "pending" && now - Date.parse(r.value.updatedAt) > store.settings.staleMs) {
-        if (await closeAs(store, r, "released", "abandoned")) result.abandoned++;
-      } else if (!r || status === "released" || status === "rejected" || status === "committed") {
-        const change = await settleHold(store.inventory, sku, orderId, status === "committed");
-        if (change.kind === "changed") result.orphanHolds++;
-      }
-    }
+  for (let i = 0; i < msgs.length; i += VISITS_AT_ONCE) {
+    if (store.ctx.signal.aborted) break;
+    await Promise.all(msgs.slice(i, i + VISITS_AT_ONCE).map((m) => visitDue(store, m, result)));
   }
+  await scanSkus(store, result);
   return result;
 }
 
-async function sweepOne(store: StockStore, orderId: string, now: number, result: SweepResult): Promise<void> {
-  const current = await readReservation(store, orderId);
-  if (!current) {
-    // Marked open but never created (a crash in between): forget the mark once it is old.
-    const mark = await store.open.get(kvKey(orderId));
-    const openedAt = mark?.operation === "PUT" ? Date.parse(mark.json<{ openedAt?: string }>().openedAt ?? "") : Number.NaN;
-    if (mark && (Number.isNaN(openedAt) || now - openedAt > store.settings.staleMs)) await markClosed(store, orderId);
+async function visitDue(store: StockStore, m: JsMsg, result: SweepResult): Promise<void> {
+  try {
+    const op = m.headers?.get("KV-Operation");
+    if (op === "DEL" || op === "PURGE" || m.data.length === 0) {
+      m.ack();
+      return;
+    }
+    // The message is a revision of the record; every action below re-checks the latest one.
+    const r = m.json<Reservation>();
+    // A record written within the last interval is almost surely still with its writer: look next time.
+    const young = store.settings.sweepIntervalMs - (Date.now() - m.info.timestampNanos / 1e6);
+    const next = young > 0 ? young : await visit(store, r, result);
+    if (next === undefined) m.ack();
+    else m.nak(Math.max(50, Math.min(next, 86_400_000)));
+  } catch (err) {
+    store.ctx.log.warn("reservation sweep failed; retried on the next pass", { error: err });
+    m.nak(1000);
+  }
+}
+
+// Looks at one reservation; returns ms until it must be looked at again, or undefined when it needs nothing more.
+async function visit(store: StockStore, r: Reservation, result: SweepResult): Promise<number | undefined> {
+  const { staleMs, skewMs } = store.settings;
+  const now = Date.now();
+  const { orderId } = r;
+  const leaseEnd = (r.leaseUntil ?? Date.parse(r.updatedAt) + store.settings.leaseMs) + skewMs;
+  if (r.status === "pending") {
+    const staleAt = Math.max(leaseEnd, Date.parse(r.updatedAt) + staleMs);
+    if (now <= staleAt) return staleAt - now + 1;
+    if (await abandonReservation(store, orderId, now)) result.abandoned++;
+    return 100;
+  }
+  if (unsettled(r)) {
+    if (!leaseOver(store, r, now)) return leaseEnd - now + 1;
+    const mine = await takeOver(store, orderId);
+    if (mine) {
+      await work(store, mine);
+      result.finished++;
+    }
+    return 100;
+  }
+  if (r.status === "reserved") {
+    const expiresAt = Date.parse(r.expiresAt);
+    if (now < expiresAt) return expiresAt - now;
+    if (await expireReservation(store, orderId, now)) result.expired++;
+    return 100;
+  }
+  return undefined;
+}
+
+// A bounded slice of the sku records: a mark older than the stale time is work a crash left behind.
+async function scanSkus(store: StockStore, result: SweepResult): Promise<void> {
+  const jsm = await store.ctx.js.jetstreamManager(false);
+  const subject = `$KV.${INVENTORY_BUCKET}.>`;
+  for (let i = 0; i < store.settings.sweepBatch && !store.ctx.signal.aborted; i++) {
+    const m = await jsm.direct.getMessage(`KV_${INVENTORY_BUCKET}`, { seq: skuCursor, next_by_subj: subject }).catch(() => null);
+    if (!m) {
+      skuCursor = 0;
+      return;
+    }
+    skuCursor = m.seq + 1;
+    if (m.data.length === 0) continue;
+    const rec = m.json<StockRecord>();
+    const now = Date.now();
+    for (const mark of rec.marks ?? []) {
+      if (now - mark.at > store.settings.staleMs) await repairMark(store, rec.sku, mark, result);
+    }
+  }
+}
+
+async function repairMark(store: StockStore, sku: string, mark: StockMark, result: SweepResult): Promise<void> {
+  const r = await readReservation(store, mark.o);
+  if (r && unsettled(r)) {
+    // The reservation says what to do: its own path finishes it (and forgets the mark).
+    await visit(store, r, result);
     return;
   }
-  const r = current.value;
-  if (isFinal(r.status)) {
-    await markClosed(store, orderId);
-    return;
+  const leaseUntil = Date.now() + store.settings.leaseMs;
+  // A hold of a reservation that is `reserved` is recorded there: the mark is only forgotten.
+  if (mark.p === "h" && r?.status !== "reserved") {
+    // A hold for an order that is over (or never existed) holds nothing anyone will sell: give it back.
+    await changeLine(store.skus, sku, { orderId: mark.o, op: "free", quantity: mark.q, leaseUntil });
+    result.orphanMarks++;
   }
-  const idleMs = now - Date.parse(r.updatedAt);
-  if (r.status === "reserved" && now >= Date.parse(r.expiresAt)) {
-    if (await closeAs(store, current, "released", "expired")) result.expired++;
-  } else if (r.status === "pending" && idleMs > store.settings.staleMs) {
-    if (await closeAs(store, current, "released", "abandoned")) result.abandoned++;
-  } else if ((r.status === "releasing" || r.status === "committing") && idleMs > store.settings.staleMs) {
-    await finish(store, current);
-    result.abandoned++;
-  }
+  await changeLine(store.skus, sku, { orderId: mark.o, op: "unmark", quantity: 0, leaseUntil });
 }

@@ -3,7 +3,7 @@ import { defineFunction } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/check_inventory.request.json" with { type: "json" };
 import response from "../../schemas/check_inventory.response.json" with { type: "json" };
-import { availableOf, inventoryKv, readStock } from "../_shared/inventory-store.ts";
+import { availableOf, inventoryView } from "../_shared/inventory-store.ts";
 import { mergeLines } from "../_shared/stock-reserve.ts";
 import type { StockLine } from "../_shared/stock-types.ts";
 import { INVENTORY_BUCKET } from "../_shared/stock-types.ts";
@@ -28,12 +28,13 @@ export default defineFunction<{ items: StockLine[] }, { available: boolean; item
   kv: [INVENTORY_BUCKET],
   sharedSchemas: [common],
   async handler(input, ctx) {
-    const kv = await inventoryKv(ctx);
+    // From the local view: what is shown may be a few ms old; reserve_stock decides on the latest record.
+    const skus = inventoryView(ctx);
     // Lines naming the same sku are checked together, as reserve_stock would hold them.
     const lines = mergeLines(input.items);
     const items = await Promise.all(
       lines.map(async ({ sku, quantity }): Promise<CheckLine> => {
-        const rec = (await readStock(kv, sku))?.value;
+        const rec = await skus.get(sku);
         if (!rec) return { sku, requested: quantity, available: 0, ok: false };
         const available = Math.max(0, availableOf(rec));
         return {

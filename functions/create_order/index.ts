@@ -7,7 +7,7 @@ import request from "../../schemas/create_order.request.json" with { type: "json
 import response from "../../schemas/create_order.response.json" with { type: "json" };
 import { type OrderRecord, type OrderView, isFinal, orderView } from "../_shared/order-record.ts";
 import { priceOrder } from "../_shared/order-pricing.ts";
-import { type StoredOrder, createOrder, loadOrder, openOrdersBucket, ordersBucket } from "../_shared/order-store.ts";
+import { type StoredOrder, createOrder, loadOrder, openOrdersBucket, ordersStore } from "../_shared/order-store.ts";
 import { recoverOrders } from "../_shared/saga-recovery.ts";
 import { driveOrder } from "../_shared/saga-steps.ts";
 import { fingerprint, stableUuid } from "../_shared/saga-ids.ts";
@@ -54,7 +54,7 @@ export default defineFunction<CreateOrderInput, OrderView>({
     const requestFingerprint = fingerprint(input);
     // With a key, the order id is derived from (customer, key): storing the order is the idempotency lock.
     const orderId = key === undefined ? randomUUID() : stableUuid("order", customerId, key);
-    const orders = await ordersBucket(ctx);
+    const orders = ordersStore(ctx);
     if (key !== undefined) {
       const existing = await loadOrder(orders, orderId);
       if (existing) return replay(existing, requestFingerprint);

@@ -5,7 +5,7 @@ import orderSchema from "../../schemas/order.json" with { type: "json" };
 import request from "../../schemas/get_order.request.json" with { type: "json" };
 import response from "../../schemas/get_order.response.json" with { type: "json" };
 import { type OrderRecord, type OrderView, orderView } from "../_shared/order-record.ts";
-import { loadOrder, ordersBucket } from "../_shared/order-store.ts";
+import { loadOrder, ordersStore } from "../_shared/order-store.ts";
 import { ORDERS_BUCKET } from "../_shared/order-record.ts";
 
 /** Scope that lets support staff read every customer's orders. */
@@ -21,7 +21,7 @@ export default defineFunction<{ orderId: string }, OrderView>({
   sharedSchemas: [common, orderSchema],
   auth: {},
   async handler(input, ctx) {
-    const stored = await loadOrder(await ordersBucket(ctx), input.orderId);
+    const stored = await loadOrder(ordersStore(ctx), input.orderId);
     const id = clipInput(input.orderId);
     if (!stored) throw new FunctionError(404, `order ${id} not found: check the orderId create_order returned`);
     if (!mayRead(ctx.caller, stored.order)) {

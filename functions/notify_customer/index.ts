@@ -2,9 +2,14 @@
 import { FunctionError, defineFunction, type Context, type DomainEvent } from "../../runtime/index.ts";
 import request from "../../schemas/notify_customer.request.json" with { type: "json" };
 import response from "../../schemas/notify_customer.response.json" with { type: "json" };
-import { type NotificationRecord, notificationKey, notificationText, notificationsBucket } from "../_shared/notification-store.ts";
-import { isRevisionConflict, stableUuid } from "../_shared/saga-ids.ts";
-import { NOTIFICATIONS_BUCKET } from "../_shared/notification-store.ts";
+import {
+  type NotificationRecord,
+  notificationKey,
+  notificationText,
+  notificationsStore,
+  NOTIFICATIONS_BUCKET,
+} from "../_shared/notification-store.ts";
+import { stableUuid } from "../_shared/saga-ids.ts";
 
 /** The order events this function reacts to. */
 export const NOTIFY_ON = ["order.confirmed", "order.cancelled"];
@@ -28,12 +33,12 @@ export default defineFunction<Record<string, never>, Record<string, never>>({
   },
 });
 
-/** Records the notification (kv.create: a second delivery finds it) and emits notification.sent with a stable id. */
+/** Records the notification (a keyed update: a second delivery finds it) and emits notification.sent with a stable id. */
 export async function notify(event: DomainEvent, ctx: Context): Promise<NotificationRecord> {
   const data = event.eventData;
   const orderId = typeof data.orderId === "string" ? data.orderId : event.aggregateId;
   const customerId = typeof data.customerId === "string" ? data.customerId : "unknown";
-  const kv = await notificationsBucket(ctx);
+  const notifications = notificationsStore(ctx);
   const key = notificationKey(orderId, event.eventType);
   const fresh: NotificationRecord = {
     orderId,
@@ -45,18 +50,11 @@ export async function notify(event: DomainEvent, ctx: Context): Promise<Notifica
     status: "recorded",
     recordedAt: new Date().toISOString(),
   };
-  let record = fresh;
-  let revision: number;
-  try {
-    revision = await kv.create(key, JSON.stringify(fresh));
-  } catch (err) {
-    if (!isRevisionConflict(err)) throw err;
-    const entry = await kv.get(key);
-    if (!entry || entry.operation !== "PUT") throw new Error(`notification ${key} disappeared while being recorded`, { cause: err });
-    record = entry.json<NotificationRecord>();
-    if (record.status === "sent") return record; // delivered twice: the first delivery did everything
-    revision = entry.revision;
-  }
+  // Recorded once: a second delivery finds the first one's record.
+  const record = await notifications.update<NotificationRecord>(key, (cur) => (cur ? { result: cur } : { write: fresh, result: fresh }), {
+    expectNew: true,
+  });
+  if (record.status === "sent") return record; // delivered twice: the first delivery did everything
   // A stable event id: if a crash came between emit and the update below, the retry's emit is stored once.
   await ctx.emit(
     "notification.sent",
@@ -65,10 +63,9 @@ export async function notify(event: DomainEvent, ctx: Context): Promise<Notifica
     { eventId: stableUuid("notification.sent", key) },
   );
   const sent: NotificationRecord = { ...record, status: "sent" };
-  try {
-    await kv.update(key, JSON.stringify(sent), revision);
-  } catch (err) {
-    if (!isRevisionConflict(err)) throw err; // a concurrent delivery marked it sent first
-  }
+  // A concurrent delivery may have marked it sent first: then there is nothing to write.
+  await notifications.update<undefined>(key, (cur) =>
+    cur && cur.status !== "sent" ? { write: { ...cur, status: "sent" }, result: undefined } : { result: undefined },
+  );
   return sent;
 }

@@ -1,12 +1,11 @@
 /** process_payment: charges an order through the simulated provider, at most once per orderId. */
-import { FunctionError, clipInput, defineFunction, kvKey, type Context } from "../../runtime/index.ts";
+import { FunctionError, defineFunction, type Context } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/process_payment.request.json" with { type: "json" };
 import response from "../../schemas/process_payment.response.json" with { type: "json" };
 import { chargeOutcome } from "../_shared/payment-provider.ts";
-import { type PaymentRecord, parsePaymentRecord, paymentsBucket } from "../_shared/payment-store.ts";
-import { isRevisionConflict, stableUuid } from "../_shared/saga-ids.ts";
-import { PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
+import { type PaymentRecord, parsePaymentRecord, paymentsStore, PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
+import { stableUuid } from "../_shared/saga-ids.ts";
 
 /** The request body. */
 export interface PaymentInput {
@@ -41,22 +40,18 @@ export default defineFunction<PaymentInput, PaymentReply>({
   sharedSchemas: [common],
   limits: { timeoutMs: 5000 },
   async handler(input, ctx) {
-    const kv = await paymentsBucket(ctx);
-    const key = kvKey(input.orderId);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const entry = await kv.get(key);
-      const existing = entry && entry.operation === "PUT" ? parsePaymentRecord(entry.json<unknown>()) : undefined;
-      if (existing) return replay(ctx, input, existing);
-      const record = newRecord(input);
-      try {
-        await kv.create(key, JSON.stringify(record));
-      } catch (err) {
-        if (isRevisionConflict(err)) continue; // a concurrent call for the same order won: answer with its record
-        throw err;
-      }
-      return settle(ctx, record, true);
-    }
-    throw new FunctionError(409, `payment for order ${clipInput(input.orderId)} is being changed concurrently; retry`);
+    // One keyed update: the first call for an order stores its charge; any later (or concurrent) one gets that record.
+    const { record, created } = await paymentsStore(ctx).update<{ record: PaymentRecord; created: boolean }>(
+      input.orderId,
+      (cur) => {
+        const existing = parsePaymentRecord(cur);
+        if (existing) return { result: { record: existing, created: false } };
+        const fresh = newRecord(input);
+        return { write: fresh, result: { record: fresh, created: true } };
+      },
+      { expectNew: true },
+    );
+    return created ? settle(ctx, record, true) : replay(ctx, input, record);
   },
 });
 

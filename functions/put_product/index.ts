@@ -3,7 +3,7 @@ import { defineFunction } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/put_product.request.json" with { type: "json" };
 import response from "../../schemas/put_product.response.json" with { type: "json" };
-import { type ProductInput, availableOf, inventoryKv, upsertProduct } from "../_shared/inventory-store.ts";
+import { type ProductInput, availableOf, inventoryStore, upsertProduct } from "../_shared/inventory-store.ts";
 import type { StockRecord } from "../_shared/stock-types.ts";
 import { INVENTORY_BUCKET } from "../_shared/stock-types.ts";
 
@@ -20,9 +20,8 @@ export default defineFunction<ProductInput, Product>({
   kv: [INVENTORY_BUCKET],
   sharedSchemas: [common],
   auth: { scopes: ["inventory:admin"] },
-  calls: ["verify_token"],
   async handler(input, ctx) {
-    const rec = await upsertProduct(await inventoryKv(ctx), input);
+    const rec = await upsertProduct(inventoryStore(ctx), input);
     ctx.log.info("product stored", { sku: rec.sku, onHand: rec.onHand, by: ctx.caller?.sub });
     const { sku, name, priceCents, currency, onHand, reserved } = rec;
     return { sku, name, priceCents, currency, onHand, reserved, available: availableOf(rec) };

@@ -5,7 +5,7 @@ import request from "../../schemas/release_stock.request.json" with { type: "jso
 import response from "../../schemas/release_stock.response.json" with { type: "json" };
 import { releaseReservation } from "../_shared/stock-settle.ts";
 import { openStockStore } from "../_shared/stock-store.ts";
-import { INVENTORY_BUCKET, OPEN_RESERVATIONS_BUCKET, RESERVATIONS_BUCKET } from "../_shared/stock-types.ts";
+import { INVENTORY_BUCKET, RESERVATIONS_BUCKET } from "../_shared/stock-types.ts";
 
 type Reason = "requested" | "expired" | "abandoned" | "released_before_reserve" | "out_of_stock";
 
@@ -17,8 +17,9 @@ export default defineFunction<{ orderId: string }, { orderId: string; status: "r
   description: "Releases the stock reserved for an order; idempotent; a release before the reserve makes that reserve fail",
   request,
   response,
-  kv: [INVENTORY_BUCKET, RESERVATIONS_BUCKET, OPEN_RESERVATIONS_BUCKET],
-  emits: ["stock.committed", "stock.released"],
+  kv: [INVENTORY_BUCKET, RESERVATIONS_BUCKET],
+  // Any of them may finish a reservation another left half made (a takeover): every stock event.
+  emits: ["stock.reserved", "inventory.low_stock", "stock.committed", "stock.released"],
   sharedSchemas: [common],
   async handler(input, ctx) {
     const r = await releaseReservation(await openStockStore(ctx), input.orderId, "requested");

@@ -7,7 +7,7 @@ import { reserveStock } from "../_shared/stock-reserve.ts";
 import { openStockStore } from "../_shared/stock-store.ts";
 import { sweepReservations } from "../_shared/stock-sweeper.ts";
 import { DEFAULT_TTL_SECONDS, type StockLine, stockSettings } from "../_shared/stock-types.ts";
-import { INVENTORY_BUCKET, OPEN_RESERVATIONS_BUCKET, RESERVATIONS_BUCKET } from "../_shared/stock-types.ts";
+import { INVENTORY_BUCKET, RESERVATIONS_BUCKET } from "../_shared/stock-types.ts";
 
 interface ReserveRequest {
   orderId: string;
@@ -30,7 +30,7 @@ export default defineFunction<ReserveRequest, ReserveReply>({
   description: "Reserves stock for an order: all lines or none, never oversold, idempotent by orderId, released when it expires",
   request,
   response,
-  kv: [INVENTORY_BUCKET, RESERVATIONS_BUCKET, OPEN_RESERVATIONS_BUCKET],
+  kv: [INVENTORY_BUCKET, RESERVATIONS_BUCKET],
   emits: ["stock.reserved", "inventory.low_stock", "stock.committed", "stock.released"],
   sharedSchemas: [common],
   limits: { timeoutMs: 10_000 },
@@ -43,7 +43,7 @@ export default defineFunction<ReserveRequest, ReserveReply>({
       },
       async run(ctx) {
         const swept = await sweepReservations(await openStockStore(ctx));
-        if (swept.expired + swept.abandoned + swept.orphanHolds > 0) ctx.log.info("reservations swept", { ...swept });
+        if (swept.expired + swept.abandoned + swept.finished + swept.orphanMarks > 0) ctx.log.info("reservations swept", { ...swept });
       },
     },
   ],

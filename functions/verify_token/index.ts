@@ -1,9 +1,7 @@
-/** verify_token: checks a JWT with jose and returns its subject and scopes; every other function gets its caller from here. */
-import { defineFunction } from "../../runtime/index.ts";
+/** verify_token: checks a JWT for clients, with the same code and keys the runtime uses for every function's caller. */
+import { NO_KEY_MESSAGE, type VerifiedToken, authKeys, defineFunction, hasAnyKey, verifyJwt } from "../../runtime/index.ts";
 import request from "../../schemas/verify_token.request.json" with { type: "json" };
 import response from "../../schemas/verify_token.response.json" with { type: "json" };
-import { authKeys, hasAnyKey, NO_KEY_MESSAGE } from "../_shared/auth-keys.ts";
-import { type VerifiedToken, verifyJwt } from "../_shared/auth-verify.ts";
 
 /** The function; a missing key is a warning at start and a 401 per request, so the other functions keep serving. */
 export default defineFunction<{ token: string }, VerifiedToken & { valid: true }>({

@@ -11,6 +11,8 @@ export type EndObserver = (code: number | undefined) => void;
 export interface OpsHooks {
   /** A request to `fn` finished after `elapsedNs` with error `code` (undefined = success). */
   onRequest?: (fn: string, version: string, elapsedNs: bigint, code: number | undefined) => void;
+  /** A request to `fn` was dropped unanswered because its reply subject is not an inbox. */
+  onRejectedReply?: (fn: string, version: string) => void;
   /** The handler of `fn` starts under `trace`; `traceparent` is the header the caller sent, if any. */
   startInvocation?: (fn: string, version: string, trace: TraceContext, traceparent: string | undefined) => EndObserver;
   /** A nested call from `caller` to `target` goes out as the span named by `traceparent`. */

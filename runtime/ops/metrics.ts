@@ -6,6 +6,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EndpointStats } from "../stats.ts";
 import { opsHooks } from "./hooks.ts";
+import { viewLags } from "../view.ts";
 
 /** Latency buckets in seconds: 1 ms .. 10 s, where function latencies live. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -39,6 +40,12 @@ export function enableFunctionMetrics(): void {
     labelNames: ["function", "version"],
     registers: [registry],
   });
+  const rejectedReply = new Counter({
+    name: "nfn_function_rejected_reply_subject_total",
+    help: "Requests dropped unanswered because their reply subject is not an inbox",
+    labelNames: ["function", "version"],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "nfn_function_duration_seconds",
     help: "Time from receiving a request to its reply",
@@ -56,6 +63,27 @@ export function enableFunctionMetrics(): void {
       for (const [stats, labels] of liveEndpoints) this.inc({ function: labels.fn, version: labels.version }, stats.inFlight);
     },
   });
+  new Gauge({
+    name: "nfn_view_lag_seconds",
+    help: "Local views: time from an update's write to its arrival in the view",
+    labelNames: ["bucket"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [bucket, lag] of Object.entries(viewLags())) this.set({ bucket }, lag.lag_ms / 1000);
+    },
+  });
+  new Gauge({
+    name: "nfn_view_pending",
+    help: "Local views: updates not yet delivered when the last one arrived",
+    labelNames: ["bucket"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [bucket, lag] of Object.entries(viewLags())) this.set({ bucket }, lag.pending);
+    },
+  });
+  opsHooks.onRejectedReply = (fn, version) => rejectedReply.inc({ function: fn, version });
   opsHooks.onRequest = (fn, version, elapsedNs, code) => {
     const labels = { function: fn, version };
     requests.inc(labels);

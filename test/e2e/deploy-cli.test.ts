@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { eventually, natsClient, natsServer } from "../helpers/nats.ts";
 import { ROOT, tempDir } from "../fixtures/deploy-build.ts";
 import { startBundle } from "./bundle-process.ts";
+import { TEST_SIGNER, signingEnv } from "../helpers/signing.ts";
 
 const run = promisify(execFile);
 const BIN = join(ROOT, "cli/bin.mjs");
@@ -23,7 +24,7 @@ test("nfn build, deploy, worker, status, releases, rollback and undeploy work en
   const server = await natsServer(t);
   const nc = await natsClient(t, server);
   const dir = tempDir(t, "nfn-e2e-cli-");
-  const env = { ...process.env, NATS_URL: server.url, NFN_DEPLOYED_BY: "e2e", LOG_LEVEL: "warn" };
+  const env = { ...process.env, ...signingEnv(), NATS_URL: server.url, NFN_DEPLOYED_BY: "e2e", LOG_LEVEL: "warn" };
   const nfn = async (...args: string[]) => {
     try {
       return await run(process.execPath, [BIN, ...args], { cwd: ROOT, env });
@@ -39,6 +40,7 @@ test("nfn build, deploy, worker, status, releases, rollback and undeploy work en
   for (const v of ["1", "2"]) await nfn("build", "--out", join(dir, `v${v}`), "--entry", `deploy_echo=test/fixtures/deploy-echo-v${v}.ts`);
   const deployed = await nfn("deploy", "--dist", join(dir, "v1"), "deploy_echo");
   assert.match(deployed.stdout, /deployed deploy_echo@1\.0\.0 sha256 [0-9a-f]{12} \(uploaded [\d.]+ KiB\)/);
+  assert.ok(deployed.stdout.includes(`signed by ${TEST_SIGNER.publicKey}`), deployed.stdout);
   assert.match(deployed.stderr, /deploy_echo: uploading .*\(100%\)/);
 
   // Before any worker runs, status says the function is down.
@@ -49,8 +51,18 @@ test("nfn build, deploy, worker, status, releases, rollback and undeploy work en
 
   // Start workers as a user would; the one with --only serves nothing of ours.
   const cache = join(dir, "cache");
-  const worker = startBundle(BIN, server.url, { LOG_LEVEL: "info", NFN_WORKER_NAME: "w1" }, ["worker", "--cache-dir", cache]);
-  const other = startBundle(BIN, server.url, { LOG_LEVEL: "info" }, ["worker", "--only", "check_*", "--cache-dir", cache]);
+  const worker = startBundle(BIN, server.url, { LOG_LEVEL: "info", NFN_WORKER_NAME: "w1", NFN_TRUSTED_SIGNERS: TEST_SIGNER.publicKey }, [
+    "worker",
+    "--cache-dir",
+    cache,
+  ]);
+  const other = startBundle(BIN, server.url, { LOG_LEVEL: "info", NFN_TRUSTED_SIGNERS: TEST_SIGNER.publicKey }, [
+    "worker",
+    "--only",
+    "check_*",
+    "--cache-dir",
+    cache,
+  ]);
   t.after(() => Promise.all([worker.stop(), other.stop()]).then(() => undefined));
   await eventually(async () => (await status())[0]?.state === "ok", 30_000, `worker serving v1 (log: ${worker.log().slice(-500)})`);
   await eventually(() => other.log().includes('"worker started"'), 30_000, "the --only worker started");

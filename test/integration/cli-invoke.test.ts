@@ -159,12 +159,18 @@ describe("nfn invoke", () => {
 
 describe("nfn token", () => {
   it("mints an HS256 token with sub, space-separated scope, iat, exp from --ttl, and iss/aud from the environment", async () => {
-    const io = captureIo({ env: { AUTH_JWT_SECRET: "s3cret-for-tests", AUTH_ISSUER: "nfn-dev", AUTH_AUDIENCE: "marketplace" } });
-    assert.equal(await runToken({ sub: "alice", scope: "orders:write  orders:read", ttl: "30m" }, io), EXIT.OK);
-    const { payload, protectedHeader } = await jwtVerify(io.out().trim(), new TextEncoder().encode("s3cret-for-tests"), {
-      issuer: "nfn-dev",
-      audience: "marketplace",
+    const io = captureIo({
+      env: { AUTH_JWT_SECRET: "s3cret-for-tests-of-32-bytes-or-more-0123", AUTH_ISSUER: "nfn-dev", AUTH_AUDIENCE: "marketplace" },
     });
+    assert.equal(await runToken({ sub: "alice", scope: "orders:write  orders:read", ttl: "30m" }, io), EXIT.OK);
+    const { payload, protectedHeader } = await jwtVerify(
+      io.out().trim(),
+      new TextEncoder().encode("s3cret-for-tests-of-32-bytes-or-more-0123"),
+      {
+        issuer: "nfn-dev",
+        audience: "marketplace",
+      },
+    );
     assert.equal(protectedHeader.alg, "HS256");
     assert.equal(payload.sub, "alice");
     assert.equal(payload.scope, "orders:write orders:read");
@@ -192,7 +198,11 @@ describe("nfn token", () => {
       assert.equal(r.code, 2);
       assert.equal(r.stdout, "");
       assert.match(r.stderr, /^nfn: no signing secret: set AUTH_JWT_SECRET .* or run `npx nfn serve` once here/);
-      const ok = await nfn(["token", "--sub", "alice", "--scope", "orders:write"], { AUTH_JWT_SECRET: "x" }, dir);
+      const ok = await nfn(
+        ["token", "--sub", "alice", "--scope", "orders:write"],
+        { AUTH_JWT_SECRET: "x-test-secret-of-32-bytes-or-more-0123456789" },
+        dir,
+      );
       assert.equal(ok.code, 0, ok.stderr);
       assert.match(ok.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
     } finally {

@@ -92,7 +92,7 @@ describe("nfn serve, dev and server", () => {
       "functions/probe/index.ts": PROBE_MODULE,
       "functions/answer/index.ts": versionedFunction("answer", "1.0.0", 42),
     });
-    const io = captureIo({ cwd: dir, env: { AUTH_JWT_SECRET: "x" } });
+    const io = captureIo({ cwd: dir, env: { AUTH_JWT_SECRET: "x-test-secret-of-32-bytes-or-more-0123456789" } });
     let stop = () => {};
     const done = runServe({ server: url }, io, [], new Promise<void>((r) => (stop = r)));
     await eventually(() => io.out().includes("serving 2 functions"), 10_000, "serve to start");
@@ -106,7 +106,7 @@ describe("nfn serve, dev and server", () => {
 
   it("serve [fn] runs only the named function, and an unknown name is a usage error listing the available ones", async () => {
     const dir = project({ "functions/probe/index.ts": PROBE_MODULE, "functions/answer/index.ts": versionedFunction("answer", "1.0.0", 1) });
-    const io = captureIo({ cwd: dir, env: { AUTH_JWT_SECRET: "x" } });
+    const io = captureIo({ cwd: dir, env: { AUTH_JWT_SECRET: "x-test-secret-of-32-bytes-or-more-0123456789" } });
     const code = await runCore(() => runServe({ server: url }, io, ["nope"], Promise.resolve()), io);
     assert.equal(code, EXIT.USAGE);
     assert.match(io.err(), /^nfn: no function nope in .*functions: available are answer, probe\n$/);
@@ -151,7 +151,7 @@ export default defineFunction({
 });
 `;
     const dir = project({ "functions/put_product/index.ts": putProduct });
-    const io = captureIo({ cwd: dir, env: { AUTH_JWT_SECRET: "x" } });
+    const io = captureIo({ cwd: dir, env: { AUTH_JWT_SECRET: "x-test-secret-of-32-bytes-or-more-0123456789" } });
     assert.equal(await runServe({ server: url, demo: true }, io, [], Promise.resolve()), EXIT.OK);
     assert.match(io.out(), /demo catalog: 34 of 34 products loaded through put_product/);
     assert.match(io.out(), /npx nfn token --sub alice --scope "orders:write"/);
@@ -160,7 +160,7 @@ export default defineFunction({
 
   it("dev reloads a changed function (new instance before the old leaves), leaves the others alone, and keeps the old one when the new code fails", async () => {
     const dir = project({ "functions/probe/index.ts": PROBE_MODULE, "functions/answer/index.ts": versionedFunction("answer", "1.0.0", 1) });
-    const io = captureIo({ cwd: dir, env: { AUTH_JWT_SECRET: "x" } });
+    const io = captureIo({ cwd: dir, env: { AUTH_JWT_SECRET: "x-test-secret-of-32-bytes-or-more-0123456789" } });
     let stop = () => {};
     const done = runDev({ server: url }, io, [], new Promise<void>((r) => (stop = r)));
     await eventually(() => io.err().includes("watching"), 10_000, "dev to start");
@@ -193,7 +193,7 @@ export default defineFunction({
 
   it("spawned: serve prints what it serves, answers requests, and exits 0 on SIGTERM", async () => {
     const dir = project({ "functions/answer/index.ts": versionedFunction("answer", "1.0.0", 5) });
-    const p = spawnNfn(["serve", "-s", url], dir, { AUTH_JWT_SECRET: "x", LOG_LEVEL: "warn" });
+    const p = spawnNfn(["serve", "-s", url], dir, { AUTH_JWT_SECRET: "x-test-secret-of-32-bytes-or-more-0123456789", LOG_LEVEL: "warn" });
     await eventually(() => p.out().includes("serving 1 function"), 20_000, "spawned serve to start");
     assert.deepEqual(await call(nc, "fn.answer", {}), { value: 5 });
     p.child.kill("SIGTERM");
@@ -203,7 +203,7 @@ export default defineFunction({
 
   it("spawned: dev starts, reloads on a change, and exits 0 on SIGINT", async () => {
     const dir = project({ "functions/answer/index.ts": versionedFunction("answer", "1.0.0", 1) });
-    const p = spawnNfn(["dev", "-s", url], dir, { AUTH_JWT_SECRET: "x", LOG_LEVEL: "warn" });
+    const p = spawnNfn(["dev", "-s", url], dir, { AUTH_JWT_SECRET: "x-test-secret-of-32-bytes-or-more-0123456789", LOG_LEVEL: "warn" });
     await eventually(() => p.err().includes("watching"), 20_000, "spawned dev to start");
     writeFileSync(join(dir, "functions/answer/index.ts"), versionedFunction("answer", "1.0.1", 3));
     await eventually(() => p.err().includes("reloaded answer@1.0.1"), 10_000, "the spawned reload");

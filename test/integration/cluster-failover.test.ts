@@ -11,6 +11,7 @@ import { openRegistry } from "../../deploy/registry/registry.ts";
 import { startWorker } from "../../deploy/worker/worker.ts";
 import { natsCluster } from "../helpers/cluster.ts";
 import { eventually } from "../helpers/nats.ts";
+import { TEST_SIGNER, testSigningKey } from "../helpers/signing.ts";
 import { ROOT, runBuild, tempDir } from "../fixtures/deploy-build.ts";
 
 // One call, retried (a lost reply is safe: the handler's KV put is idempotent) until it succeeds or 20 s pass.
@@ -34,7 +35,11 @@ test("a node killed mid-load: calls keep succeeding after reconnect and no ackno
   await runBuild(["--out", dir, "--entry", `deploy_echo=${join(ROOT, "test/fixtures/deploy-echo-v1.ts")}`]);
 
   const env = { NATS_URL: cluster.urls.join(","), NFN_REPLICAS: "3", LOG_LEVEL: "silent" };
-  const worker = await startWorker({ config: { ...configFromEnv(env), shutdownGraceMs: 2000 }, cacheDir: join(dir, "cache") });
+  const worker = await startWorker({
+    trustedSigners: [TEST_SIGNER.publicKey],
+    config: { ...configFromEnv(env), shutdownGraceMs: 2000 },
+    cacheDir: join(dir, "cache"),
+  });
   // node:test runs after-hooks in the order they were added, so the cluster (added first) would stop
   // before the worker; stop the worker and the client here, while the cluster still runs.
   let nc: NatsConnection | undefined;
@@ -55,7 +60,7 @@ test("a node killed mid-load: calls keep succeeding after reconnect and no ackno
     nc = await connect({ servers: survivors, maxReconnectAttempts: -1 });
     const client = nc;
     const registry = await openRegistry(client, 3);
-    await deployBundle(registry, join(dir, "deploy_echo"), { deployedBy: "test" });
+    await deployBundle(registry, join(dir, "deploy_echo"), { deployedBy: "test", signingKey: testSigningKey() });
     await eventually(async () => (await callUntilOk(client, "warmup")).attempts > 0, 30_000, "the worker serving deploy_echo");
 
     const acked: string[] = [];

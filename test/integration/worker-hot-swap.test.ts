@@ -11,6 +11,7 @@ import { deployBundle, rollbackRelease } from "../../deploy/registry/operations.
 import type { BundleManifest } from "../../deploy/bundle/manifest.ts";
 import { type Worker, startWorker } from "../../deploy/worker/worker.ts";
 import { Cleanup, eventually, natsClient, natsServer } from "../helpers/nats.ts";
+import { TEST_SIGNER, testSigningKey } from "../helpers/signing.ts";
 import { buildEchoVersions, tempDir } from "../fixtures/deploy-build.ts";
 import { instancesOf, requestsPerInstance, steadyLoad } from "../fixtures/deploy-services.ts";
 
@@ -27,7 +28,7 @@ describe("worker serving deployed bundles", () => {
 
   const newWorker = async () => {
     const config = { ...configFromEnv({ NATS_URL: server.url, LOG_LEVEL: "silent" }), shutdownGraceMs: 3000 };
-    const w = await startWorker({ config, cacheDir: cache, reconcileMs: 60_000 });
+    const w = await startWorker({ trustedSigners: [TEST_SIGNER.publicKey], config, cacheDir: cache, reconcileMs: 60_000 });
     workers.push(w);
     return w;
   };
@@ -53,7 +54,7 @@ describe("worker serving deployed bundles", () => {
 
   it("serves a deployed bundle and advertises its sha256 in INFO", async () => {
     await newWorker();
-    const { release, uploaded } = await deployBundle(registry, dirs.v1, { deployedBy: "test" });
+    const { release, uploaded } = await deployBundle(registry, dirs.v1, { deployedBy: "test", signingKey: testSigningKey() });
     assert.equal(uploaded, true);
     assert.equal(release.sha256, dirs.m1.sha256);
     await eventually(everyInstanceRuns(dirs.m1, 1), 15_000, "v1 on the worker");
@@ -74,7 +75,7 @@ describe("worker serving deployed bundles", () => {
     await eventually(async () => (await requestsPerInstance(nc, "deploy_echo")).size === 2, 5000, "load flowing");
     await new Promise((r) => setTimeout(r, 500)); // let the load run on v1 before the deploy
     const deployedAt = Date.now();
-    await deployBundle(registry, dirs.v2, { deployedBy: "test" });
+    await deployBundle(registry, dirs.v2, { deployedBy: "test", signingKey: testSigningKey() });
     await eventually(everyInstanceRuns(dirs.m2, 2), 2000, "v2 on every instance within 2 s");
     t.diagnostic(`v2 on every instance ${Date.now() - deployedAt} ms after the deploy was recorded`);
     await eventually(async () => (await call("after")).version === "2.0.0", 5000, "v2 replying");

@@ -13,6 +13,7 @@ import { register as serve } from "../../cli/commands/serve.ts";
 import { register as server } from "../../cli/commands/server.ts";
 import { register as stats } from "../../cli/commands/stats.ts";
 import { register as token } from "../../cli/commands/token.ts";
+import { register as runs } from "../../cli/commands/runs.ts";
 import { addGlobalOptions } from "../../cli/lib/connection.ts";
 import { createProgram } from "../../cli/lib/program.ts";
 import { runNfn } from "../helpers/cli.ts";
@@ -32,13 +33,18 @@ const VERBS = [
   "schema",
   "token",
   "bench",
+  "runs",
+  "runs ls",
+  "runs show",
+  "runs retry",
+  "runs cancel",
 ];
 
 /** The help text of `args`, rendered in-process by the same register() calls cli/index.ts makes. */
 async function help(args: string[]): Promise<string> {
   let out = "";
   const program = addGlobalOptions(createProgram().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) }));
-  for (const register of [serve, dev, invoke, ls, info, stats, ping, schema, token, server, bench]) register(program);
+  for (const register of [serve, dev, invoke, ls, info, stats, ping, schema, token, server, bench, runs]) register(program);
   await assert.rejects(
     program.parseAsync(["node", "nfn", ...args, "--help"]),
     (err: unknown) => err instanceof CommanderError && err.exitCode === 0,

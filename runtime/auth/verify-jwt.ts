@@ -1,7 +1,7 @@
 /** Token verification with jose: the algorithm is chosen by the configured key, never by the token. */
 import { type JWTPayload, decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
-import { FunctionError } from "../../runtime/index.ts";
-import { ASYMMETRIC_ALGS, type AuthKeys, NO_KEY_MESSAGE, hasAnyKey } from "./auth-keys.ts";
+import { FunctionError } from "../errors.ts";
+import { ASYMMETRIC_ALGS, type AuthKeys, NO_KEY_MESSAGE, hasAnyKey } from "./keys.ts";
 
 /** Longest token accepted, in characters (bytes: tokens are ASCII). */
 export const MAX_TOKEN_LENGTH = 8192;

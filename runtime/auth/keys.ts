@@ -1,7 +1,8 @@
 /**
  * Verification keys from the environment: AUTH_JWT_SECRET (HS256), AUTH_PUBLIC_KEY (PEM: RS256, ES256
  * or EdDSA, told by the key itself) and AUTH_JWKS_FILE (a local JWKS document). Read when used and
- * cached per value, so a key set in the environment before start is picked up.
+ * cached per value, so a key set in the environment before start is picked up. Every process that
+ * verifies tokens (any function with `auth`, and verify_token) reads the same variables.
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -19,6 +20,9 @@ export interface AuthKeys {
   audience?: string;
 }
 
+/** Shortest HS256 secret accepted, in bytes (RFC 7518: a key at least as long as the hash). */
+export const MIN_SECRET_BYTES = 32;
+
 /** Error text when no key is configured: says exactly what to set. */
 export const NO_KEY_MESSAGE = "no verification key configured: set AUTH_JWT_SECRET or AUTH_PUBLIC_KEY or AUTH_JWKS_FILE";
 
@@ -30,16 +34,35 @@ export function authKeys(env: NodeJS.ProcessEnv = process.env): AuthKeys {
   const fingerprint = JSON.stringify(names.map((n) => env[n] ?? ""));
   if (cache?.fingerprint === fingerprint) return cache.keys;
   const keys: AuthKeys = { issuer: env.AUTH_ISSUER || undefined, audience: env.AUTH_AUDIENCE || undefined };
-  if (env.AUTH_JWT_SECRET) keys.secret = new TextEncoder().encode(env.AUTH_JWT_SECRET);
+  if (env.AUTH_JWT_SECRET) keys.secret = secretFrom(env.AUTH_JWT_SECRET);
   if (env.AUTH_PUBLIC_KEY) keys.publicKey = publicKeyFrom(env.AUTH_PUBLIC_KEY);
   if (env.AUTH_JWKS_FILE) keys.jwks = jwksFrom(env.AUTH_JWKS_FILE);
   cache = { fingerprint, keys };
   return keys;
 }
 
+/**
+ * Reads the keys once at start so that a bad one stops the process there, with the variable named,
+ * rather than failing every request later. Throws what `authKeys` throws.
+ */
+export function checkAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthKeys {
+  return authKeys(env);
+}
+
 /** True when at least one key is configured. */
 export function hasAnyKey(keys: AuthKeys): boolean {
   return keys.secret !== undefined || keys.publicKey !== undefined || keys.jwks !== undefined;
+}
+
+// A short HMAC secret can be brute-forced offline from one token, so it is refused outright.
+function secretFrom(value: string): Uint8Array {
+  const bytes = new TextEncoder().encode(value);
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new Error(
+      `AUTH_JWT_SECRET is ${bytes.length} bytes; at least ${MIN_SECRET_BYTES} are required (make one with: openssl rand -base64 32)`,
+    );
+  }
+  return bytes;
 }
 
 // The PEM may be given inline (with real or "\n"-escaped newlines, as env files often hold it) or as a file path.

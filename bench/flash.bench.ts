@@ -1,0 +1,176 @@
+/**
+ * `npm run bench:flash`: a flash sale on one sku. One product with FLASH_UNITS units; FLASH_RESERVATIONS
+ * reservations of one unit each (distinct orderIds) by FLASH_CONCURRENCY callers at once, against one
+ * instance and then three (each a process serving the marketplace functions). Prints, per row, the
+ * rate of the first and the last 10% of reservations, p50/p99/max latency, errors by code, the sku
+ * record's size at the end and the oversold units.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { connect } from "@nats-io/transport-node";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
+import { jetstream } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { SignJWT } from "jose";
+import { startNatsServer } from "../runtime/nats-server.ts";
+
+const UNITS = Number(process.env.FLASH_UNITS ?? 1_000_000);
+const RESERVATIONS = Number(process.env.FLASH_RESERVATIONS ?? 100_000);
+const CONCURRENCY = Number(process.env.FLASH_CONCURRENCY ?? 256);
+const INSTANCES = (process.env.FLASH_INSTANCES ?? "1,3").split(",").map(Number);
+const TIMEOUT_MS = 10_000;
+const WARMUP = 200;
+const SECRET = "nfn-bench-secret-0123456789abcdef-0123456789";
+const SERVE = fileURLToPath(new URL("../test/fixtures/marketplace-serve.ts", import.meta.url));
+
+async function token(sub: string, scope: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(sub)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+/** One instance: a process serving the marketplace; resolves once its functions answer. */
+function startInstance(url: string): ChildProcess {
+  // FLASH_NODE_ARGS: extra node flags for the instances, such as --cpu-prof.
+  const extra = (process.env.FLASH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  return spawn(process.execPath, [...extra, "--import", "tsx", SERVE], {
+    env: { ...process.env, NATS_URL: url, AUTH_JWT_SECRET: SECRET, LOG_LEVEL: "error" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+async function waitForInstances(nc: NatsConnection, count: number): Promise<void> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const inbox = `_INBOX.flash.${Math.random().toString(36).slice(2)}`;
+    const seen = new Set<string>();
+    const sub = nc.subscribe(inbox);
+    nc.publish("$SRV.PING.reserve_stock", "", { reply: inbox });
+    const timer = setTimeout(() => sub.unsubscribe(), 500);
+    for await (const m of sub) if (m.data.length > 0) seen.add(m.json<{ id: string }>().id);
+    clearTimeout(timer);
+    if (seen.size >= count) return;
+    if (Date.now() > end) throw new Error(`only ${seen.size} of ${count} instances answered`);
+  }
+}
+
+interface Result {
+  instances: number;
+  firstRate: number;
+  lastRate: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: Record<string, number>;
+  recordBytes: number;
+  oversold: number;
+  reservedOk: number;
+  reservedInRecord: number;
+}
+
+async function flash(nc: NatsConnection, sku: string, instances: number): Promise<Result> {
+  const latencies: number[] = [];
+  const doneAt: number[] = [];
+  const errors: Record<string, number> = {};
+  let next = 0;
+  let ok = 0;
+  const started = performance.now();
+  const worker = async () => {
+    for (let i = next++; i < RESERVATIONS; i = next++) {
+      const t0 = performance.now();
+      try {
+        const msg = await nc.request("fn.reserve_stock", JSON.stringify({ orderId: `flash-${sku}-${i}`, items: [{ sku, quantity: 1 }] }), {
+          timeout: TIMEOUT_MS,
+        });
+        const code = msg.headers?.get("Nats-Service-Error-Code");
+        if (code) errors[code] = (errors[code] ?? 0) + 1;
+        else ok++;
+      } catch (err) {
+        const name = err instanceof Error ? err.name : "error";
+        errors[name] = (errors[name] ?? 0) + 1;
+      }
+      const t1 = performance.now();
+      latencies.push(t1 - t0);
+      doneAt.push(t1 - started);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  latencies.sort((a, b) => a - b);
+  doneAt.sort((a, b) => a - b);
+  const tenth = Math.max(1, Math.floor(RESERVATIONS / 10));
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const firstRate = (tenth / (doneAt[tenth - 1] ?? 1)) * 1000;
+  const lastRate = (tenth / ((doneAt.at(-1) ?? 0) - (doneAt[doneAt.length - tenth - 1] ?? 0))) * 1000;
+  const kv = await new Kvm(jetstream(nc)).open("inventory");
+  const entry = await kv.get(sku);
+  const rec = entry?.json<{ onHand: number; reserved: number }>();
+  return {
+    instances,
+    firstRate,
+    lastRate,
+    p50: at(0.5),
+    p99: at(0.99),
+    max: latencies.at(-1) ?? Number.NaN,
+    errors,
+    recordBytes: entry?.length ?? 0,
+    oversold: Math.max(0, (rec?.reserved ?? 0) - (rec?.onHand ?? 0)),
+    reservedOk: ok,
+    // The warm-up reservations are open too.
+    reservedInRecord: (rec?.reserved ?? 0) - WARMUP,
+  };
+}
+
+const server = await startNatsServer();
+const nc = await connect({ servers: server.url });
+const children: ChildProcess[] = [];
+const rows: Result[] = [];
+try {
+  const admin = await token("admin-1", "inventory:admin");
+  for (const count of INSTANCES) {
+    while (children.length < count) children.push(startInstance(server.url));
+    await waitForInstances(nc, count);
+    const sku = `flash-${count}`;
+    const h = natsHeaders();
+    h.set("Authorization", `Bearer ${admin}`);
+    await nc.request("fn.put_product", JSON.stringify({ sku, name: "Flash sale", priceCents: 999, onHand: UNITS }), {
+      timeout: 10_000,
+      headers: h,
+    });
+    // A short warm-up, so the first row does not measure bucket creation and JIT.
+    await Promise.all(
+      Array.from({ length: WARMUP }, (_, i) =>
+        nc.request("fn.reserve_stock", JSON.stringify({ orderId: `warm-${sku}-${i}`, items: [{ sku: `${sku}`, quantity: 1 }] }), {
+          timeout: TIMEOUT_MS,
+        }),
+      ),
+    );
+    rows.push(await flash(nc, sku, count));
+  }
+  console.log(
+    `flash sale: ${RESERVATIONS} reservations of 1 unit on one sku with ${UNITS} units, ${CONCURRENCY} callers (nats-server ${server.url}, Node ${process.version})`,
+  );
+  console.table(
+    rows.map((r) => ({
+      instances: r.instances,
+      "first 10% /s": Math.round(r.firstRate),
+      "last 10% /s": Math.round(r.lastRate),
+      "p50 ms": r.p50.toFixed(1),
+      "p99 ms": r.p99.toFixed(1),
+      "max ms": r.max.toFixed(1),
+      errors: JSON.stringify(r.errors),
+      "record bytes": r.recordBytes,
+      "reserved ok": r.reservedOk,
+      "reserved in record": r.reservedInRecord,
+      oversold: r.oversold,
+    })),
+  );
+} finally {
+  await nc.close();
+  for (const child of children) child.kill("SIGTERM");
+  await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(undefined) : c.once("exit", resolve)))));
+  await server.stop();
+}

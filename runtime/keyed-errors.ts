@@ -1,0 +1,41 @@
+/** How a KV write or read failed: a lost compare-and-set race, a store that is briefly away, or something else. */
+
+// JetStream API codes for "wrong last sequence": someone else wrote the key since we read it.
+const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
+// JetStream API codes meaning "not now": no stream leader yet, JetStream starting or stopping, cluster busy.
+const UNAVAILABLE_API_CODES = new Set([10008, 10039, 10076, 10077, 10023]);
+// Client-side failures that say the server did not answer in time or the connection is being replaced.
+const UNAVAILABLE_NAMES = new Set([
+  "TimeoutError",
+  "NoRespondersError",
+  "JetStreamNotEnabled",
+  "ConnectionError",
+  "ClosedConnectionError",
+  "DrainingConnectionError",
+  "RequestError",
+]);
+
+function* causes(err: unknown): Generator<Error> {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) yield e;
+}
+
+/** True when a KV write failed because the key changed since it was read (or exists, for a create). */
+export function isRevisionConflict(err: unknown): boolean {
+  for (const e of causes(err)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "number" && WRONG_LAST_SEQUENCE.has(code)) return true;
+    if (/wrong last sequence/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** True when the store failed for a reason that passes (leader election, restart, timeout): retrying may succeed. */
+export function isStoreUnavailable(err: unknown): boolean {
+  for (const e of causes(err)) {
+    if (UNAVAILABLE_NAMES.has(e.name)) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "number" && UNAVAILABLE_API_CODES.has(code)) return true;
+    if (code === "503" || code === "TIMEOUT") return true;
+  }
+  return false;
+}
