@@ -7,7 +7,7 @@
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { readWindow } from "./dashboard-stream-read.ts";
-import { isRecord } from "./srv-query.ts";
+import { isRecord } from "../runtime/client/json.ts";
 import { FunctionError } from "../runtime/errors.ts";
 import { eventSubject } from "../runtime/events.ts";
 import { TRACEPARENT } from "../runtime/headers.ts";

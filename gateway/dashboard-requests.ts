@@ -4,7 +4,6 @@
  * place an operation's events in a time window without scanning the whole EVENTS stream.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { MiddlewareHandler } from "hono";
 import { CORRELATION_ID } from "../runtime/headers.ts";
 
 /** One invocation as the gateway saw it. */
@@ -54,16 +53,6 @@ export class RequestLog {
     return this.latest()
       .filter((r) => r.traceId === id || r.correlationId === id)
       .reverse();
-  }
-
-  /** Middleware for `POST /fn/*` that records each invocation once its response is ready. */
-  middleware(): MiddlewareHandler {
-    return async (c, next) => {
-      const at = Date.now();
-      const started = performance.now();
-      await next();
-      this.record(at, started, c.req.path, c.req.header(CORRELATION_ID), c.res.status, c.res.headers.get("traceparent"));
-    };
   }
 
   /** Records the invocation `req` once its node:http response has been sent. */

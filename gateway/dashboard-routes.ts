@@ -34,7 +34,7 @@ export interface DashboardDeps {
   requireToken: boolean;
 }
 
-/** Registers the request log on `/fn/*` and the `/dashboard/*` routes; call it before the `/fn` routes. */
+/** Registers the `/dashboard/*` data routes (the gateway's server feeds the request log from `/fn/*`). */
 export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
   const auth: DashboardAuth = { requireToken: deps.requireToken };
   const view = (v: Viewer) => (v.admin ? deps.dashboard.snapshot() : publicSnapshot(deps.dashboard.snapshot()));
@@ -53,7 +53,6 @@ export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
     };
 
   let tracesInFlight = 0;
-  app.use("/fn/*", deps.requests.middleware());
 
   app.get(
     "/dashboard/snapshot",

@@ -7,7 +7,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { Discovery } from "./discovery.ts";
 import type { EventFeed, EventLine, SagaOutcomes } from "./event-feed.ts";
 import type { RequestLog, RequestRecord } from "./dashboard-requests.ts";
-import { type InstanceStats, parseStats, querySrv } from "./srv-query.ts";
+import { type StatsReply, discoverStats, functionEndpoint } from "../runtime/client/index.ts";
 
 /** One instance row. */
 export interface InstanceView {
@@ -141,25 +141,29 @@ export class DashboardState {
 
   /** Takes a snapshot now. */
   async poll(): Promise<DashboardSnapshot> {
-    const stats = parseStats(await querySrv(this.nc, "STATS", undefined, 800, 150));
+    const stats = await discoverStats(this.nc, { timeoutMs: 800, stallMs: 150 });
     const now = Date.now();
     const known = new Map(this.discovery.list().flatMap((r) => r.instances.map((i) => [i.id, i] as const)));
     if (stats.some((s) => !known.has(s.id))) void this.discovery.refresh().catch(() => {});
-    const byName = new Map<string, InstanceStats[]>();
+    const byName = new Map<string, StatsReply[]>();
     for (const s of stats) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
     const functions: FunctionView[] = [];
     for (const [name, list] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
-      const instances = list.map((s) => ({
-        id: s.id,
-        version: s.version,
-        bundle: known.get(s.id)?.metadata.bundle_sha256 ?? "?",
-        requests: s.numRequests,
-        errors: s.numErrors,
-        inFlight: s.inFlight,
-        p50Ms: s.p50Ns / 1e6,
-        p99Ms: s.p99Ns / 1e6,
-        lastError: s.lastError,
-      }));
+      const instances = list.map((s) => {
+        const e = s.endpoints[0];
+        const info = known.get(s.id);
+        return {
+          id: s.id,
+          version: s.version,
+          bundle: (info && functionEndpoint(info)?.metadata.bundle_sha256) ?? "?",
+          requests: e?.num_requests ?? 0,
+          errors: e?.num_errors ?? 0,
+          inFlight: e?.data.in_flight ?? 0,
+          p50Ms: (e?.data.p50_ns ?? 0) / 1e6,
+          p99Ms: (e?.data.p99_ns ?? 0) / 1e6,
+          lastError: e?.last_error ?? "",
+        };
+      });
       const requests = sum(instances.map((i) => i.requests));
       const errors = sum(instances.map((i) => i.errors));
       const versions = [...new Set(instances.map((i) => i.version))].sort();

@@ -8,7 +8,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { EventFeed } from "./event-feed.ts";
 import type { RequestLog } from "./dashboard-requests.ts";
 import { readWindow } from "./dashboard-stream-read.ts";
-import { isRecord } from "./srv-query.ts";
+import { isRecord } from "../runtime/client/json.ts";
 import { EVENTS_STREAM } from "../runtime/events.ts";
 
 /** Most EVENTS messages one trace reads. */

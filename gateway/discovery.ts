@@ -1,26 +1,19 @@
 /**
- * The gateway's view of what is deployed: `$SRV.INFO` of every instance, cached and refreshed on a
- * timer, and refreshed early (at most once per `missRefreshMs`) when a request names a function the
- * cache does not know, so a newly deployed function appears without a restart.
+ * The gateway's view of what it may serve: the public functions of this runtime in `$SRV.INFO`
+ * (never internal ones, never other services on the bus), cached and refreshed on a timer, and
+ * refreshed early (at most once per `missRefreshMs`) when a request names a function the cache does
+ * not know, so a newly deployed function appears without a restart.
  */
 import type { NatsConnection } from "@nats-io/nats-core";
-import { type InstanceInfo, parseInfos, querySrv } from "./srv-query.ts";
+import { type FunctionContract, contractsOf, discoverInfo, functionEndpoint, isPublicFunction } from "../runtime/client/index.ts";
 
 /** What the gateway needs to route a request to one function. */
-export interface FunctionRoute {
-  name: string;
-  /** Highest version deployed (there may be more during a rollout). */
-  version: string;
-  description: string;
-  subject: string;
-  requestSchema: unknown;
-  responseSchema: unknown;
+export interface FunctionRoute extends FunctionContract {
   /** Smallest body limit among instances, so the gateway never forwards what an instance would refuse. */
   maxPayload: number;
   timeoutMs: number;
   /** "none", "token", or the scopes required, space-separated. */
   auth: string;
-  instances: InstanceInfo[];
 }
 
 /** Options of the cache. */
@@ -32,6 +25,7 @@ export interface DiscoveryOptions {
 /** The cached, refreshed routing table. */
 export class Discovery {
   private routes = new Map<string, FunctionRoute>();
+  private sorted: FunctionRoute[] = [];
   private lastRefresh = 0;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -49,7 +43,7 @@ export class Discovery {
   /** Loads the table once and keeps it fresh until `stop`. */
   async start(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.refreshMs);
+    this.timer = setInterval(() => void this.refresh().catch(() => {}), this.refreshMs);
     this.timer.unref();
   }
 
@@ -57,14 +51,19 @@ export class Discovery {
     clearInterval(this.timer);
   }
 
-  /** Every function known now, by name. */
+  /** Every function served now, by name. */
   list(): FunctionRoute[] {
-    return [...this.routes.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return this.sorted;
   }
 
-  /** True when `name` is deployed as far as the cache knows (no query). */
+  /** True when `name` is served as far as the cache knows (no query). */
   has(name: string): boolean {
     return this.routes.has(name);
+  }
+
+  /** The cached route of `name`, without any query (the hot path). */
+  get(name: string): FunctionRoute | undefined {
+    return this.routes.get(name);
   }
 
   /** The route of `name`, refreshing first when it is unknown and the last refresh is not recent. */
@@ -79,8 +78,9 @@ export class Discovery {
   refresh(): Promise<void> {
     this.inFlight ??= (async () => {
       try {
-        const infos = parseInfos(await querySrv(this.nc, "INFO"));
-        this.routes = buildRoutes(infos);
+        const infos = await discoverInfo(this.nc, { timeoutMs: 1500, stallMs: 200 });
+        this.routes = buildRoutes(infos.filter(isPublicFunction));
+        this.sorted = [...this.routes.values()].sort((a, b) => a.name.localeCompare(b.name));
         this.lastRefresh = Date.now();
       } finally {
         this.inFlight = undefined;
@@ -90,47 +90,17 @@ export class Discovery {
   }
 }
 
-function buildRoutes(infos: InstanceInfo[]): Map<string, FunctionRoute> {
-  const byName = new Map<string, InstanceInfo[]>();
-  for (const info of infos) byName.set(info.name, [...(byName.get(info.name) ?? []), info]);
+function buildRoutes(infos: Parameters<typeof contractsOf>[0]): Map<string, FunctionRoute> {
   const routes = new Map<string, FunctionRoute>();
-  for (const [name, instances] of byName) {
-    const newest = instances.reduce((a, b) => (compareVersions(b.version, a.version) > 0 ? b : a));
-    const meta = newest.metadata;
+  for (const [name, contract] of contractsOf(infos)) {
     routes.set(name, {
-      name,
-      version: newest.version,
-      description: newest.description,
-      subject: newest.subject,
-      requestSchema: parseSchema(meta.request_schema),
-      responseSchema: parseSchema(meta.response_schema),
-      maxPayload: Math.min(...instances.map((i) => positive(i.metadata.max_payload, 65_536))),
-      timeoutMs: positive(meta.timeout_ms, 5000),
-      auth: meta.auth ?? "none",
-      instances,
+      ...contract,
+      maxPayload: Math.min(...contract.instances.map((i) => positive(functionEndpoint(i)?.metadata.max_payload, 65_536))),
+      timeoutMs: positive(contract.metadata.timeout_ms, 5000),
+      auth: contract.metadata.auth ?? "none",
     });
   }
   return routes;
-}
-
-/** Compares two semantic versions by their numeric core (enough to pick the newest of a rollout). */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.+-]/).map(Number);
-  const pb = b.split(/[.+-]/).map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] || 0) - (pb[i] || 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-function parseSchema(text: string | undefined): unknown {
-  if (text === undefined) return {};
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return {};
-  }
 }
 
 function positive(text: string | undefined, fallback: number): number {

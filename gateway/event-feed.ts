@@ -7,7 +7,7 @@ import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstr
 import type { NatsConnection } from "@nats-io/nats-core";
 import { EVENTS_STREAM } from "../runtime/events.ts";
 import { TRACEPARENT } from "../runtime/headers.ts";
-import { isRecord } from "./srv-query.ts";
+import { isRecord } from "../runtime/client/json.ts";
 
 /** One event as the dashboard lists it. */
 export interface EventLine {

@@ -5,7 +5,7 @@
 import { ERROR_CODES } from "../runtime/errors.ts";
 import type { FunctionRoute } from "./discovery.ts";
 import { exampleFor } from "./schema-example.ts";
-import { isRecord } from "./srv-query.ts";
+import { isRecord } from "../runtime/client/json.ts";
 
 /** An OpenAPI document (a plain JSON object). */
 export type OpenApiDocument = Record<string, unknown>;
@@ -32,8 +32,8 @@ export function buildOpenApi(routes: FunctionRoute[], serverUrl?: string): OpenA
   const schemas: Record<string, unknown> = { Error: ERROR_SCHEMA };
   const paths: Record<string, unknown> = {};
   for (const route of routes) {
-    const request = hoistDefs(route.requestSchema, `${route.name}_request`, schemas);
-    const response = hoistDefs(route.responseSchema, `${route.name}_response`, schemas);
+    const request = hoistDefs(route.requestSchema ?? {}, `${route.name}_request`, schemas);
+    const response = hoistDefs(route.responseSchema ?? {}, `${route.name}_response`, schemas);
     const versions = [...new Set(route.instances.map((i) => i.version))].join(", ");
     const errorResponses: Record<string, unknown> = {};
     for (const code of errorCodesFor(route)) errorResponses[String(code)] = { $ref: `#/components/responses/E${code}` };
@@ -96,7 +96,7 @@ export function buildOpenApi(routes: FunctionRoute[], serverUrl?: string): OpenA
 }
 
 function errorCodesFor(route: FunctionRoute): number[] {
-  const codes = [400, 413, 429, 500, 503, 504];
+  const codes = [400, 404, 413, 415, 429, 500, 503, 504];
   if (route.auth !== "none") codes.push(401, 403);
   return codes.sort((a, b) => a - b);
 }

@@ -1,16 +1,22 @@
 /**
- * `startGateway`: the HTTP gateway in front of the functions. Hono on @hono/node-server: a small,
- * dependency-free router on Web-standard Request/Response with an SSE helper, already in the tree.
+ * `startGateway`: the HTTP gateway in front of the functions, on node:http. Every request first
+ * passes the edge rules (gateway/edge-policy.ts) and gets the security headers; invocations then
+ * take the plain node:http path (gateway/invoke.ts), everything else goes to the Hono app.
  */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { createApp } from "./app.ts";
 import { isLoopbackHost } from "./dashboard-auth.ts";
 import { RequestLog } from "./dashboard-requests.ts";
 import { DashboardState } from "./dashboard-state.ts";
 import { Discovery } from "./discovery.ts";
+import { EdgePolicy, applyCors, setSecurityHeaders } from "./edge-policy.ts";
 import { EventFeed } from "./event-feed.ts";
+import { sendError } from "./http-body.ts";
+import { invoke } from "./invoke.ts";
+import { trackEventLoopDelay } from "./metrics.ts";
 import { connectionState } from "../runtime/ops/health.ts";
 import { trackConnection } from "../runtime/ops/metrics.ts";
 import { initTracingFromEnv } from "../runtime/ops/tracing.ts";
@@ -26,6 +32,10 @@ export interface GatewayOptions {
   refreshMs?: number;
   /** Poll `$SRV.STATS` and push to dashboards this often (ms). Default 1000. */
   dashboardMs?: number;
+  /** The URL clients reach the gateway at (NFN_GATEWAY_PUBLIC_URL); default the listen URL. */
+  publicUrl?: string;
+  /** Browser origins allowed besides the gateway's own (NFN_GATEWAY_ORIGINS). */
+  origins?: readonly string[];
 }
 
 /** A running gateway. */
@@ -36,11 +46,14 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+const FN_PREFIX = "/fn/";
+
 /** Starts discovery, the event feed, the dashboard poller and the HTTP server. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { nc } = options;
   await initTracingFromEnv(process.env, "nfn-gateway");
   trackConnection(nc, "gateway");
+  trackEventLoopDelay();
   const discovery = new Discovery(nc, { refreshMs: options.refreshMs });
   await discovery.start();
   const events = new EventFeed(nc);
@@ -49,7 +62,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const requests = new RequestLog();
   const dashboard = new DashboardState(nc, discovery, events, pushMs, requests);
   await dashboard.start();
+  const stopAll = () => {
+    discovery.stop();
+    events.stop();
+    dashboard.stop();
+  };
   const host = options.host ?? "127.0.0.1";
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => {
+      stopAll();
+      reject(new Error(`gateway cannot listen on ${host}:${options.port ?? 8080}: ${err.message}; pick another --port`));
+    });
+    server.listen(options.port ?? 8080, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  // The edge rules need the port, known only once listening; the handler is attached before any connection is read.
+  let policy: EdgePolicy;
+  try {
+    policy = new EdgePolicy({ bindHost: host, port, publicUrl: options.publicUrl, origins: options.origins });
+  } catch (err) {
+    stopAll();
+    server.close();
+    throw err;
+  }
   const app = createApp({
     nc,
     discovery,
@@ -59,27 +95,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     natsState: connectionState(nc),
     pushMs,
     requireToken: !isLoopbackHost(host),
+    publicUrl: policy.publicUrl,
   });
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () => resolve(s));
-    s.once("error", (err) => {
-      discovery.stop();
-      events.stop();
-      dashboard.stop();
-      reject(new Error(`gateway cannot listen on ${host}:${options.port ?? 8080}: ${err.message}; pick another --port`));
-    });
+  const pages = getRequestListener(app.fetch);
+  const deps = { nc, discovery };
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    setSecurityHeaders(res);
+    const refused = policy.check(req);
+    if (refused) sendError(res, refused);
+    else if (applyCors(req, res, policy.ownOrigin)) return;
+    else if (req.url?.startsWith(FN_PREFIX)) {
+      requests.track(req, res);
+      invoke(req, res, deps);
+    } else void pages(req, res);
   });
-  const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     discovery,
     async close() {
-      discovery.stop();
-      events.stop();
-      dashboard.stop();
-      // SSE streams never end on their own; close them with the server.
-      if ("closeAllConnections" in server) server.closeAllConnections();
+      stopAll();
+      // SSE streams and idle keep-alive connections never end on their own; close them with the server.
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -10,11 +10,10 @@ import { type Keyed, type KeyedOptions, gatedKeyed } from "./keyed.ts";
 import { type View, gatedView } from "./view.ts";
 import { type TraceContext, childTraceparent, continueTrace, formatTraceparent } from "./trace.ts";
 import { AUTHORIZATION, CAUSATION_ID, CORRELATION_ID, TRACEPARENT } from "./headers.ts";
-import { decodeReply, requestFunction } from "./call.ts";
+import { callFunction } from "./client/request.ts";
 import { FunctionError, isFunctionError } from "./errors.ts";
 import { newEvent, publishEvent } from "./events.ts";
 import { opsHooks } from "./ops/hooks.ts";
-import { withRetry } from "./ops/retry.ts";
 import type { DurableContext, StepOptions, StepRun, WaitOptions } from "./durable/types.ts";
 import { notDurable } from "./durable/not-durable.ts";
 import { assertDeclared } from "./declarations.ts";
@@ -135,16 +134,7 @@ export class RequestContext implements Context {
     const body = JSON.stringify(input);
     const endSpan = opsHooks.startCall?.(this.trace, fn, traceparent);
     // 429 and a local no-responders 503 are retried within the deadline (runtime/ops/retry.ts says why that is safe).
-    const result = withRetry(async () => {
-      const msg = await requestFunction(this.scope.nc, {
-        subject: this.scope.subjectFor(fn),
-        fn,
-        body,
-        headers,
-        timeoutMs: end - Date.now(),
-      });
-      return decodeReply(fn, msg) as T;
-    }, end);
+    const result = callFunction<T>(this.scope.nc, { subject: this.scope.subjectFor(fn), fn, body, headers, deadline: end });
     if (endSpan)
       result.then(
         () => endSpan(undefined),

@@ -8,7 +8,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { decodeReply, requestFunction } from "../runtime/call.ts";
+import { decodeReply, requestFunction } from "../runtime/client/index.ts";
 import { configFromEnv, subjectFor } from "../runtime/config.ts";
 import type { FunctionDefinition } from "../runtime/define-function.ts";
 import { isFunctionError } from "../runtime/errors.ts";

@@ -1,9 +1,7 @@
 /** `nfn bench <fn> [payload]`: concurrent requests for a while; throughput, latency percentiles and errors by code. */
 import type { Command } from "commander";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { requestFunction } from "../../runtime/call.ts";
-import { isFunctionError } from "../../runtime/errors.ts";
-import { SERVICE_ERROR_CODE } from "../../runtime/headers.ts";
+import { isFunctionError, replyErrorCode, requestFunction } from "../../runtime/client/index.ts";
 import { BenchRecorder, type BenchSummary } from "../lib/bench-stats.ts";
 import { type GlobalOptions, withConnection } from "../lib/connection.ts";
 import { parseDuration, parsePositiveInt } from "../lib/duration.ts";
@@ -73,7 +71,7 @@ async function loop(nc: NatsConnection, req: BenchRequest, recorder: BenchRecord
     let error: string | undefined;
     try {
       const msg = await requestFunction(nc, req);
-      error = msg.headers?.get(SERVICE_ERROR_CODE) || undefined;
+      error = replyErrorCode(msg);
     } catch (err) {
       error = isFunctionError(err)
         ? err.code === 504

@@ -9,6 +9,7 @@ import { verbAction } from "../lib/program.ts";
 import { waitForSignal } from "../lib/wait-for-signal.ts";
 import { connectWithRetry } from "../../runtime/connect.ts";
 import { createLogger } from "../../runtime/logger.ts";
+import { edgeSettingsFromEnv, isLoopbackHost } from "../../gateway/edge-policy.ts";
 import { startGateway } from "../../gateway/server.ts";
 
 /** Options of `nfn gateway` and `nfn dashboard`. */
@@ -33,7 +34,13 @@ export async function runGateway(
   // A long-running server waits for NATS and reconnects forever, unlike one-shot verbs.
   const nc = await connectWithRetry({ ...resolved.config, clientName: `nfn-gateway-${process.pid}` }, { log });
   try {
-    const gateway = await startGateway({ nc, port, host, refreshMs });
+    const edge = edgeSettings(io.env);
+    const gateway = await startGateway({ nc, port, host, refreshMs, ...edge });
+    if (!isLoopbackHost(host) && !edge.publicUrl) {
+      io.stderr.write(
+        `nfn: listening on ${host} without NFN_GATEWAY_PUBLIC_URL: browser requests that carry an Origin (the pages' own POSTs) get 403 until it names the URL clients use\n`,
+      );
+    }
     io.stdout.write(banner(gateway.url));
     await until;
     io.stderr.write("nfn: stopping the gateway\n");
@@ -42,6 +49,15 @@ export async function runGateway(
     if (!nc.isClosed()) await nc.drain();
   }
   return EXIT.OK;
+}
+
+// The public URL and extra browser origins (README: Configuration); a malformed value stops the start.
+function edgeSettings(env: NodeJS.ProcessEnv): { publicUrl?: string; origins: string[] } {
+  try {
+    return edgeSettingsFromEnv(env);
+  } catch (err) {
+    throw usageError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 function parsePort(text: string): number {

@@ -1,12 +1,12 @@
 /** `nfn info <fn>`: endpoints, subjects, queue groups, metadata and schemas of every instance of one function. */
 import type { Command } from "commander";
 import { type GlobalOptions, withConnection } from "../lib/connection.ts";
-import { type InfoReply, discoverInfo } from "../lib/discovery.ts";
+import { type InfoReply, discoverInfo, functionEndpoint, parseSchema } from "../../runtime/client/index.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import { json } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";
 import { verbAction } from "../lib/program.ts";
-import { notRunning, parseSchema } from "../lib/resolve-function.ts";
+import { notRunning } from "../lib/resolve-function.ts";
 
 const SCHEMA_KEYS = new Set(["request_schema", "response_schema"]);
 
@@ -42,7 +42,7 @@ export async function runInfo(fn: string, opts: GlobalOptions, io: CliIo): Promi
       }
       out.push("");
     }
-    const endpoint = first?.endpoints.find((e) => e.name === fn) ?? first?.endpoints[0];
+    const endpoint = first && functionEndpoint(first);
     for (const key of SCHEMA_KEYS) {
       const schema = parseSchema(endpoint?.metadata[key]);
       out.push(`${key}:`, schema ? JSON.stringify(schema, null, 2) : "(not advertised)", "");

@@ -1,9 +1,7 @@
 /** `nfn invoke <fn> [payload]`: one request (or `--count` of them) to a function found through `$SRV.INFO`. */
 import type { Command } from "commander";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { requestFunction } from "../../runtime/call.ts";
-import { errorFromReply, isFunctionError } from "../../runtime/errors.ts";
-import { SERVICE_ERROR, SERVICE_ERROR_CODE } from "../../runtime/headers.ts";
+import { isFunctionError, replyError, replyErrorCode, requestFunction } from "../../runtime/client/index.ts";
 import { compileValidator } from "../../runtime/validation.ts";
 import { type GlobalOptions, withConnection } from "../lib/connection.ts";
 import { parsePositiveInt } from "../lib/duration.ts";
@@ -80,16 +78,10 @@ async function sendOnce(
     throw err;
   }
   const text = new TextDecoder().decode(msg.data);
-  const code = msg.headers?.get(SERVICE_ERROR_CODE);
-  if (code) {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const error = errorFromReply(code, body, msg.headers?.get(SERVICE_ERROR) || `${target.name} failed`);
-    const shownCode = Number.parseInt(code, 10) || error.code;
+  const error = replyError(target.name, msg);
+  if (error) {
+    // A code outside the contract (another kind of service) is shown as sent, with no contract type.
+    const shownCode = Number.parseInt(replyErrorCode(msg) ?? "", 10) || error.code;
     const type = shownCode === error.code ? error.type : "ERROR";
     io.stderr.write(`${shownCode} ${type}: ${error.message}\n`);
     for (const d of error.details ?? []) {

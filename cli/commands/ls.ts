@@ -1,7 +1,7 @@
 /** `nfn ls`: the running functions (any ADR-32 service), like `nats micro ls`. */
 import type { Command } from "commander";
 import { type GlobalOptions, withConnection } from "../lib/connection.ts";
-import { type InfoReply, discoverInfo } from "../lib/discovery.ts";
+import { type InfoReply, discoverInfo } from "../../runtime/client/index.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import { json, table } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";

@@ -1,7 +1,7 @@
 /** `nfn ping [fn]`: every instance that answers `$SRV.PING`, with its round-trip time. */
 import type { Command } from "commander";
 import { type GlobalOptions, withConnection } from "../lib/connection.ts";
-import { discoverPing } from "../lib/discovery.ts";
+import { discoverPing } from "../../runtime/client/index.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import { formatMs, json, table } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";

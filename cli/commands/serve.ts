@@ -55,7 +55,13 @@ async function pickGatewayPort(option: true | string, io: CliIo): Promise<number
 // The gateway shares the session's connection; loaded only when asked for, so plain serve never loads Hono.
 async function startSessionGateway(session: ServeSession, port: number, io: CliIo): Promise<{ url: string; close(): Promise<void> }> {
   const { startGateway } = await import("../../gateway/server.ts");
-  const gateway = await startGateway({ nc: session.host.nc, port, host: io.env.NFN_GATEWAY_HOST ?? "127.0.0.1" });
+  const { edgeSettingsFromEnv } = await import("../../gateway/edge-policy.ts");
+  const gateway = await startGateway({
+    nc: session.host.nc,
+    port,
+    host: io.env.NFN_GATEWAY_HOST ?? "127.0.0.1",
+    ...edgeSettingsFromEnv(io.env),
+  });
   const monitor = session.localServer ? `http://127.0.0.1:${session.localServer.monitorPort}` : "(the server's own)";
   io.stdout.write(
     [

@@ -1,7 +1,7 @@
 /** `nfn stats [fn]`: `$SRV.STATS` per instance and per function. */
 import type { Command } from "commander";
 import { type GlobalOptions, withConnection } from "../lib/connection.ts";
-import { type StatsReply, discoverStats } from "../lib/discovery.ts";
+import { type StatsReply, discoverStats } from "../../runtime/client/index.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import { formatNs, json, table } from "../lib/format.ts";
 import type { CliIo } from "../lib/io.ts";

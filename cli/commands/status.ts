@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import type { Release } from "../../deploy/registry/release.ts";
 import type { GlobalOptions } from "../lib/connection.ts";
-import { discoverInfo, type InfoReply } from "../lib/discovery.ts";
+import { discoverInfo, type InfoReply } from "../../runtime/client/index.ts";
 import { EXIT } from "../lib/exit-codes.ts";
 import type { CliIo } from "../lib/io.ts";
 import { verbAction } from "../lib/program.ts";

@@ -1,6 +1,6 @@
 /** `nfn serve --demo`: loads the Jaén marketplace catalog through the real put_product, then prints a short tour. */
 import { readFileSync } from "node:fs";
-import { decodeReply, requestFunction } from "../../runtime/call.ts";
+import { decodeReply, requestFunction } from "../../runtime/client/index.ts";
 import { subjectFor } from "../../runtime/config.ts";
 import { readAuthSecret } from "./auth-secret.ts";
 import type { CliIo } from "./io.ts";

@@ -2,28 +2,10 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import { CliError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
-import { type InfoReply, discoverInfo } from "./discovery.ts";
+import { type FunctionContract, discoverInfo, findFunction } from "../../runtime/client/index.ts";
 
-/** What a caller needs to send a request to a function. */
-export interface ResolvedFunction {
-  name: string;
-  subject: string;
-  /** The parsed `request_schema` of the endpoint metadata, when the service advertises one. */
-  requestSchema: object | undefined;
-  responseSchema: object | undefined;
-  instances: InfoReply[];
-}
-
-/** Parses a schema carried as a string in endpoint metadata; undefined when absent or not an object. */
-export function parseSchema(text: string | undefined): object | undefined {
-  if (!text) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** What a caller needs to send a request to a function: the client's contract. */
+export type ResolvedFunction = FunctionContract;
 
 /** The "nothing answered" error, with what to check. */
 export function notRunning(fn: string, servers: string[]): CliError {
@@ -40,18 +22,10 @@ export function noServicesLine(servers: string[]): string {
 
 /** Asks INFO for `fn`; exits 3 when no instance answers. */
 export async function resolveFunction(nc: NatsConnection, fn: string, timeoutMs: number, servers: string[]): Promise<ResolvedFunction> {
-  // One instance is enough to learn the subject and schema, so do not wait out the 300 ms quiet time.
-  const instances = await discoverInfo(nc, { name: fn, timeoutMs, stallMs: 0 });
-  const first = instances[0];
-  if (!first) throw notRunning(fn, servers);
-  // ADR-32 allows several endpoints; ours have one named like the service, so prefer that.
-  const endpoint = first.endpoints.find((e) => e.name === fn) ?? first.endpoints[0];
-  if (!endpoint?.subject) throw new CliError(EXIT.NO_RESPONDERS, `${fn} answers discovery but advertises no endpoint to send requests to`);
-  return {
-    name: fn,
-    subject: endpoint.subject,
-    requestSchema: parseSchema(endpoint.metadata.request_schema),
-    responseSchema: parseSchema(endpoint.metadata.response_schema),
-    instances,
-  };
+  const found = await findFunction(nc, fn, { timeoutMs });
+  if (found) return found;
+  // Something answered but advertised no endpoint, or nothing answered at all.
+  const answered = (await discoverInfo(nc, { name: fn, timeoutMs: Math.min(timeoutMs, 500), stallMs: 0 })).length > 0;
+  if (answered) throw new CliError(EXIT.NO_RESPONDERS, `${fn} answers discovery but advertises no endpoint to send requests to`);
+  throw notRunning(fn, servers);
 }

@@ -30,6 +30,7 @@ export const VERBS: Readonly<Record<string, () => Promise<VerbModule>>> = {
   gateway: () => import("../commands/gateway.ts"),
   dashboard: () => import("../commands/dashboard.ts"),
   auth: () => import("../commands/auth.ts"),
+  gen: () => import("../commands/gen.ts"),
   runs: () => import("../commands/runs.ts"),
 };
 

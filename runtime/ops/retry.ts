@@ -51,7 +51,7 @@ export async function withRetry<T>(
   }
 }
 
-// The runtime's call.ts keeps the client's NoRespondersError as the cause of a local 503; a 503 rebuilt from a reply has none.
+// runtime/client/request.ts keeps the NoRespondersError as the cause of a local 503; a 503 rebuilt from a reply has none.
 function causedByNoResponders(err: Error): boolean {
   for (let e: unknown = err.cause, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (e.name === "NoRespondersError" || e.constructor.name === "NoRespondersError") return true;

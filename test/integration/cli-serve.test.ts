@@ -9,7 +9,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { runDev } from "../../cli/commands/dev.ts";
 import { runServe } from "../../cli/commands/serve.ts";
 import { runServerStart, runServerStatus, runServerStop } from "../../cli/commands/server.ts";
-import { discoverInfo } from "../../cli/lib/discovery.ts";
+import { discoverInfo } from "../../runtime/client/index.ts";
 import { EXIT } from "../../cli/lib/exit-codes.ts";
 import { captureIo } from "../../cli/lib/io.ts";
 import { readServerRecord } from "../../cli/lib/local-server.ts";

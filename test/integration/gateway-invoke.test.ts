@@ -1,5 +1,6 @@
 /** The HTTP gateway against a real nats-server: round trips for every error class, pass-through headers, retries, discovery. */
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { eventually } from "../helpers/nats.ts";
 import { type GatewaySystem, gatewaySystem } from "../fixtures/gateway-system.ts";
@@ -85,10 +86,10 @@ describe("gateway: POST /fn/<name>", () => {
     assert.equal(requestsOf("gw_hang"), before + 1);
   });
 
-  test("replies 503 for a function that is not deployed", async () => {
+  test("replies 404 for a function that is not deployed", async () => {
     const res = await sys.post("gw_missing", { x: 1 });
-    assert.equal(res.status, 503);
-    assert.match((res.json as { error: { message: string } }).error.message, /gw_missing is not deployed/);
+    assert.equal(res.status, 404);
+    assert.match((res.json as { error: { message: string } }).error.message, /no public function gw_missing is deployed/);
   });
 
   test("refuses a body over the function's limit with 413 before it reaches NATS; exactly the limit passes", async () => {
@@ -100,6 +101,32 @@ describe("gateway: POST /fn/<name>", () => {
     const exact = JSON.stringify({ text: "y".repeat(1024 - 11) });
     assert.equal(Buffer.byteLength(exact), 1024);
     assert.equal((await sys.post("gw_echo", exact)).status, 200);
+  });
+
+  test("refuses a chunked body (no Content-Length) with 413 once it passes the limit, before it reaches NATS", async () => {
+    const before = requestsOf("gw_echo");
+    const url = new URL(sys.gateway.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: "POST",
+          path: "/fn/gw_echo",
+          headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.once("error", reject);
+      // One write, so the server has read everything when it answers and closes.
+      req.end(`{"text":"${"x".repeat(1600)}"}`);
+    });
+    assert.equal(status, 413);
+    assert.equal(requestsOf("gw_echo"), before, "the oversized body must not reach the function");
+    assert.equal((await sys.post("gw_echo", { text: "after" })).status, 200);
   });
 
   test("retries 429 with backoff, then gives the client 429 when the function stays full", async () => {
@@ -121,7 +148,7 @@ describe("gateway: POST /fn/<name>", () => {
   });
 
   test("finds a function deployed after the gateway started, without a restart", async () => {
-    assert.equal((await sys.post("gw_late", {})).status, 503);
+    assert.equal((await sys.post("gw_late", {})).status, 404);
     await sys.host.add(gwLate);
     const res = await eventually(
       async () => {

@@ -125,9 +125,9 @@ describe("ops: health and metrics", () => {
     assert.equal(value(g, "nfn_gateway_requests_total", { function: "gw_echo", status: "400" }), 2);
     assert.equal(value(g, "nfn_gateway_requests_total", { function: "gw_fail", status: "409" }), 3);
     assert.equal(value(g, "nfn_gateway_request_duration_seconds_count", { function: "gw_fail" }), 4);
-    assert.equal((await sys.post("no_such_fn", {})).status, 503);
+    assert.equal((await sys.post("no_such_fn", {})).status, 404);
     const after = await scrape(sys.gateway.url);
-    assert.equal(value(after, "nfn_gateway_requests_total", { function: "(unknown)", status: "503" }), 1, "unknown names share one label");
+    assert.equal(value(after, "nfn_gateway_requests_total", { function: "(unknown)", status: "404" }), 1, "unknown names share one label");
     assert.equal(value(after, "nfn_gateway_requests_total", { function: "no_such_fn" }), 0);
     assert.equal(value(g, "nfn_nats_connected", { role: "gateway" }), 1);
   });

@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { eventually } from "../helpers/nats.ts";
 import { type GatewaySystem, gatewaySystem } from "../fixtures/gateway-system.ts";
 import { gwLate, releaseGwBusy } from "../fixtures/gateway-functions.ts";
-import { requestFunction } from "../../runtime/call.ts";
+import { requestFunction } from "../../runtime/client/index.ts";
 import { FunctionError } from "../../runtime/errors.ts";
 import { opsHooks } from "../../runtime/ops/hooks.ts";
 import { DEFAULT_RETRY, withRetry } from "../../runtime/ops/retry.ts";

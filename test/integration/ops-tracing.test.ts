@@ -12,7 +12,7 @@ import { eventually } from "../helpers/nats.ts";
 import { type GatewaySystem, gatewaySystem } from "../fixtures/gateway-system.ts";
 import { flushTracing } from "../../runtime/ops/tracing.ts";
 import { gwFail } from "../fixtures/gateway-functions.ts";
-import { requestFunction } from "../../runtime/call.ts";
+import { requestFunction } from "../../runtime/client/index.ts";
 import { configFromEnv } from "../../runtime/config.ts";
 import { startHost } from "../../runtime/host.ts";
 import { createLogger } from "../../runtime/logger.ts";

@@ -8,7 +8,7 @@ import { statsRows } from "../../cli/commands/stats.ts";
 import { driftWarnings } from "../../cli/commands/info.ts";
 import { resolveConnection } from "../../cli/lib/connection.ts";
 import { affectedFunctions } from "../../cli/lib/dev-reloader.ts";
-import { discoverySubject } from "../../cli/lib/discovery.ts";
+import { discoverySubject } from "../../runtime/client/index.ts";
 import { parseDuration } from "../../cli/lib/duration.ts";
 import { CliError, describeError } from "../../cli/lib/errors.ts";
 import { EXIT } from "../../cli/lib/exit-codes.ts";

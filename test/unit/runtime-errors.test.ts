@@ -38,6 +38,6 @@ describe("FunctionError", () => {
   });
 
   it("has exactly the codes of the contract", () => {
-    assert.deepEqual(Object.keys(ERROR_CODES).map(Number), [202, 400, 401, 402, 403, 404, 409, 413, 422, 429, 500, 503, 504]);
+    assert.deepEqual(Object.keys(ERROR_CODES).map(Number), [202, 400, 401, 402, 403, 404, 409, 413, 415, 422, 429, 500, 503, 504]);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * ADR-32 discovery: sends `$SRV.<VERB>[.<name>[.<id>]]` once and collects replies until 300 ms after
  * the last one (or the timeout), skipping replies that are not of the verb's `type`. Works with any
- * micro service, not only nats-functions.
+ * micro service, not only nats-functions; `isPublicFunction` (functions.ts) tells this runtime's public functions apart.
  */
 import { createInbox, type Msg, type NatsConnection } from "@nats-io/nats-core";
-import { inboxPrefixOf } from "../../runtime/connect.ts";
+import type { EndpointStatsData, EndpointStatsJson } from "../stats.ts";
+import { isRecord, num, records as list, str, stringRecord as strings, tryJson } from "./json.ts";
+import { inboxPrefixOf } from "../connect.ts";
 
 /** The three discovery verbs. */
 export type DiscoveryVerb = "PING" | "INFO" | "STATS";
@@ -40,17 +42,12 @@ export interface InfoReply extends ServiceIdentity {
   endpoints: InfoEndpoint[];
 }
 
-/** An endpoint in a STATS reply; `data` is whatever the service reports (ours: percentiles, in flight, rejected). */
-export interface StatsEndpoint {
-  name: string;
-  subject: string;
-  queue_group: string;
-  num_requests: number;
-  num_errors: number;
-  processing_time: number;
-  average_processing_time: number;
-  last_error: string;
-  data: Record<string, unknown>;
+/**
+ * An endpoint in a STATS reply: the runtime's own STATS shape, decoded from any service. `data`
+ * holds only the numeric fields a service reports (ours: percentiles, in flight, rejected).
+ */
+export interface StatsEndpoint extends Omit<EndpointStatsJson, "data"> {
+  data: Partial<EndpointStatsData>;
 }
 
 /** A STATS reply. */
@@ -152,7 +149,7 @@ export async function discoverStats(nc: NatsConnection, opts: DiscoveryOptions):
         processing_time: num(e.processing_time),
         average_processing_time: num(e.average_processing_time),
         last_error: str(e.last_error),
-        data: isRecord(e.data) ? e.data : {},
+        data: statsData(e.data),
       })),
     }))
     .sort(byNameThenId);
@@ -163,12 +160,8 @@ function isNoResponders(msg: Msg): boolean {
 }
 
 function parseObject(data: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(new TextDecoder().decode(data));
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = tryJson(data);
+  return parsed.ok && isRecord(parsed.value) ? parsed.value : undefined;
 }
 
 function identity(value: Record<string, unknown>): ServiceIdentity {
@@ -179,24 +172,14 @@ function byNameThenId(a: ServiceIdentity, b: ServiceIdentity): number {
   return a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+const DATA_KEYS = ["p50_ns", "p90_ns", "p99_ns", "in_flight", "rejected", "latency_window"] as const;
 
-function str(value: unknown): string {
-  return typeof value === "string" ? value : "";
-}
-
-function num(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
-}
-
-function list(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value) ? value.filter(isRecord) : [];
-}
-
-function strings(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (isRecord(value)) for (const [k, v] of Object.entries(value)) if (typeof v === "string") out[k] = v;
+function statsData(value: unknown): Partial<EndpointStatsData> {
+  const out: Partial<EndpointStatsData> = {};
+  if (!isRecord(value)) return out;
+  for (const key of DATA_KEYS) {
+    const v = value[key];
+    if (typeof v === "number" && Number.isFinite(v)) out[key] = v;
+  }
   return out;
 }
