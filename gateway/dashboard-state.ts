@@ -89,6 +89,7 @@ export class DashboardState {
   private previous = new Map<string, { requests: number; at: number }>();
   private rates = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private latest: DashboardSnapshot;
   private readonly samples: (LatencySample | undefined)[] = new Array<LatencySample | undefined>(LATENCY_SAMPLES);
   private nextSample = 0;
@@ -124,6 +125,8 @@ export class DashboardState {
   async start(): Promise<void> {
     await this.poll();
     const loop = () => {
+      // A poll still in flight when stop() ran must not schedule another one.
+      if (this.stopped) return;
       this.timer = setTimeout(() => void this.poll().finally(loop), this.intervalMs);
       this.timer.unref();
     };
@@ -131,6 +134,7 @@ export class DashboardState {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
   }
 

@@ -3,7 +3,7 @@
  * the last one (or the timeout), skipping replies that are not of the verb's `type`. Works with any
  * micro service, not only nats-functions; `isPublicFunction` (functions.ts) tells this runtime's public functions apart.
  */
-import { createInbox, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import type { EndpointStatsData, EndpointStatsJson } from "../stats.ts";
 import { isRecord, num, records as list, str, stringRecord as strings, tryJson } from "./json.ts";
 import { inboxPrefixOf } from "../connect.ts";
@@ -83,18 +83,26 @@ export function discoverySubject(verb: DiscoveryVerb, name?: string, id?: string
 export async function collect(nc: NatsConnection, verb: DiscoveryVerb, opts: DiscoveryOptions): Promise<RawReply[]> {
   const stallMs = opts.stallMs ?? STALL_MS;
   const replies: RawReply[] = [];
+  // A poller stopped while its connection closes still gets an answer: nothing was discovered.
+  if (nc.isClosed()) return replies;
   const inbox = createInbox(inboxPrefixOf(nc));
   const started = performance.now();
   await new Promise<void>((resolve) => {
     let stall: NodeJS.Timeout | undefined;
+    // eslint-disable-next-line prefer-const -- declared first: the callback may run before subscribe returns
+    let sub: Subscription | undefined;
+    let done = false;
+    // The subscription may report an error before `subscribe` has returned (a closing connection).
     const finish = () => {
+      if (done) return;
+      done = true;
       clearTimeout(overall);
       clearTimeout(stall);
-      sub.unsubscribe();
+      sub?.unsubscribe();
       resolve();
     };
     const overall = setTimeout(finish, opts.timeoutMs);
-    const sub = nc.subscribe(inbox, {
+    sub = nc.subscribe(inbox, {
       callback: (err, msg) => {
         if (err) return finish();
         // No one listens on the subject: the server answers with a 503 status at once.
@@ -108,6 +116,7 @@ export async function collect(nc: NatsConnection, verb: DiscoveryVerb, opts: Dis
         stall = setTimeout(finish, stallMs);
       },
     });
+    if (done) sub.unsubscribe();
     nc.publish(discoverySubject(verb, opts.name, opts.id), new Uint8Array(0), { reply: inbox });
   });
   return replies;
