@@ -1,7 +1,7 @@
 /** The text of a typed client module for a set of function contracts (what `nfn gen client` writes). */
 import { ERROR_CODES } from "../../runtime/errors.ts";
 import type { FunctionContract } from "../../runtime/client/index.ts";
-import { TypeWriter, camel, comment, pascal } from "./schema-types.ts";
+import { TypeWriter, camel, comment, pascal } from "../../runtime/client/schema-types.ts";
 
 /** Options of the module. */
 export interface ClientModuleOptions {

@@ -5,19 +5,14 @@
  */
 import { type Context, FunctionError } from "../../runtime/index.ts";
 import type { OrderLine } from "./order-record.ts";
-
-/** The reply of check_inventory that pricing needs (README: The marketplace). */
-interface InventoryReply {
-  available: boolean;
-  items: { sku: string; requested: number; available: number; ok: boolean; priceCents?: number }[];
-}
+import { callFn } from "./call-fn.ts";
 
 /** Lines with catalog prices and their total; 404 naming the skus the catalog does not know. */
 export async function priceOrder(
   ctx: Context,
   items: { sku: string; quantity: number }[],
 ): Promise<{ lines: OrderLine[]; totalCents: number }> {
-  const inventory = await ctx.call<InventoryReply>("check_inventory", { items });
+  const inventory = await callFn(ctx, "check_inventory", { items });
   const priceOf = new Map<string, number>();
   for (const line of inventory.items) if (typeof line.priceCents === "number") priceOf.set(line.sku, line.priceCents);
   const unknown = [...new Set(items.filter((i) => !priceOf.has(i.sku)).map((i) => i.sku))];

@@ -4,6 +4,8 @@
  * outcome with a CAS. The request and recovery run the same code, so either can finish an order.
  */
 import { type Context, isFunctionError } from "../../runtime/index.ts";
+import type { ProcessPaymentResponse } from "../../schemas/types.ts";
+import { callFn } from "./call-fn.ts";
 import { type OrderRecord, isFinal, orderView } from "./order-record.ts";
 import { type KV, type StoredOrder, openOrdersBucket, transition } from "./order-store.ts";
 import { refundPayment } from "./payment-refund.ts";
@@ -48,7 +50,7 @@ async function runStep(ctx: Context, kv: KV, current: StoredOrder, options: Driv
       // Written by earlier versions, which recorded the payment before committing.
       return commit(ctx, kv, current, o.paymentId);
     case "releasing":
-      await ctx.call("release_stock", { orderId: o.orderId });
+      await callFn(ctx, "release_stock", { orderId: o.orderId });
       return transition(kv, current, { status: "cancelled", step: "done" });
     case "done":
       throw new Error(`order ${o.orderId} is at step done but ${o.status}`);
@@ -58,7 +60,7 @@ async function runStep(ctx: Context, kv: KV, current: StoredOrder, options: Driv
 async function reserve(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOrder> {
   const o = current.order;
   try {
-    await ctx.call("reserve_stock", { orderId: o.orderId, items: o.items.map(({ sku, quantity }) => ({ sku, quantity })) });
+    await callFn(ctx, "reserve_stock", { orderId: o.orderId, items: o.items.map(({ sku, quantity }) => ({ sku, quantity })) });
   } catch (err) {
     // Short or unknown stock: nothing was reserved (all or nothing), but release anyway so that a
     // concurrent recovery's reserve for this order can no longer succeed.
@@ -77,8 +79,8 @@ async function pay(ctx: Context, kv: KV, current: StoredOrder): Promise<StoredOr
   return afterPayment(ctx, kv, current, await settle(requestPayment(ctx, current.order)));
 }
 
-function requestPayment(ctx: Context, o: OrderRecord): Promise<{ paymentId: string }> {
-  return ctx.call<{ paymentId: string }>("process_payment", {
+function requestPayment(ctx: Context, o: OrderRecord): Promise<ProcessPaymentResponse> {
+  return callFn(ctx, "process_payment", {
     orderId: o.orderId,
     amountCents: o.totalCents,
     currency: o.currency,
@@ -86,7 +88,7 @@ function requestPayment(ctx: Context, o: OrderRecord): Promise<{ paymentId: stri
   });
 }
 
-async function afterPayment(ctx: Context, kv: KV, current: StoredOrder, payment: Settled<{ paymentId: string }>): Promise<StoredOrder> {
+async function afterPayment(ctx: Context, kv: KV, current: StoredOrder, payment: Settled<ProcessPaymentResponse>): Promise<StoredOrder> {
   if (payment.ok) {
     crashPoint("after_pay");
     // Straight on to the commit: a crash before the order records it is recovered from `reserved`,
@@ -111,7 +113,7 @@ async function commit(ctx: Context, kv: KV, current: StoredOrder, paymentId: str
   const o = current.order;
   crashPoint("before_commit");
   try {
-    await ctx.call("commit_stock", { orderId: o.orderId });
+    await callFn(ctx, "commit_stock", { orderId: o.orderId });
   } catch (err) {
     // The reservation expired and was released before we could commit it: the goods are gone,
     // so the customer gets the money back and the order is cancelled.
@@ -128,7 +130,7 @@ async function commit(ctx: Context, kv: KV, current: StoredOrder, paymentId: str
 // it was released (expiry or compensation) in the meantime.
 async function reservationHolds(ctx: Context, o: OrderRecord): Promise<boolean> {
   try {
-    await ctx.call("reserve_stock", { orderId: o.orderId, items: o.items.map(({ sku, quantity }) => ({ sku, quantity })) });
+    await callFn(ctx, "reserve_stock", { orderId: o.orderId, items: o.items.map(({ sku, quantity }) => ({ sku, quantity })) });
     return true;
   } catch (err) {
     if (isStockRefusal(err)) return false;

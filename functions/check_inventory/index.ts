@@ -3,23 +3,16 @@ import { defineFunction } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/check_inventory.request.json" with { type: "json" };
 import response from "../../schemas/check_inventory.response.json" with { type: "json" };
+import type { CheckInventoryRequest, CheckInventoryResponse } from "../../schemas/types.ts";
 import { availableOf, inventoryView } from "../_shared/inventory-store.ts";
 import { mergeLines } from "../_shared/stock-reserve.ts";
-import type { StockLine } from "../_shared/stock-types.ts";
 import { INVENTORY_BUCKET } from "../_shared/stock-types.ts";
 
-interface CheckLine {
-  sku: string;
-  requested: number;
-  available: number;
-  ok: boolean;
-  priceCents?: number;
-  currency?: string;
-  name?: string;
-}
+/** One line of the reply. */
+type CheckLine = CheckInventoryResponse["items"][number];
 
 /** The function. */
-export default defineFunction<{ items: StockLine[] }, { available: boolean; items: CheckLine[] }>({
+export default defineFunction<CheckInventoryRequest, CheckInventoryResponse>({
   name: "check_inventory",
   version: "1.0.0",
   description: "Tells whether each line could be reserved now (unknown sku: ok false, available 0), with its price",

@@ -3,12 +3,13 @@ import { defineFunction } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/commit_stock.request.json" with { type: "json" };
 import response from "../../schemas/commit_stock.response.json" with { type: "json" };
+import type { CommitStockRequest, CommitStockResponse } from "../../schemas/types.ts";
 import { commitReservation } from "../_shared/stock-settle.ts";
 import { openStockStore } from "../_shared/stock-store.ts";
 import { INVENTORY_BUCKET, RESERVATIONS_BUCKET } from "../_shared/stock-types.ts";
 
 /** The function. */
-export default defineFunction<{ orderId: string }, { orderId: string; status: "committed" }>({
+export default defineFunction<CommitStockRequest, CommitStockResponse>({
   name: "commit_stock",
   version: "1.0.0",
   visibility: "internal",

@@ -5,7 +5,8 @@ import common from "../../schemas/common.json" with { type: "json" };
 import orderSchema from "../../schemas/order.json" with { type: "json" };
 import request from "../../schemas/create_order.request.json" with { type: "json" };
 import response from "../../schemas/create_order.response.json" with { type: "json" };
-import { type OrderRecord, type OrderView, isFinal, orderView } from "../_shared/order-record.ts";
+import type { CreateOrderRequest, CreateOrderResponse } from "../../schemas/types.ts";
+import { type OrderRecord, isFinal, orderView } from "../_shared/order-record.ts";
 import { priceOrder } from "../_shared/order-pricing.ts";
 import { type StoredOrder, createOrder, loadOrder, openOrdersBucket, ordersStore } from "../_shared/order-store.ts";
 import { recoverOrders } from "../_shared/saga-recovery.ts";
@@ -15,13 +16,7 @@ import { recoverySettings } from "./recovery-settings.ts";
 import { PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
 import { OPEN_ORDERS_BUCKET, ORDERS_BUCKET } from "../_shared/order-record.ts";
 
-/** The request body. */
-export interface CreateOrderInput {
-  items: { sku: string; quantity: number }[];
-  paymentMethod: string;
-}
-
-export default defineFunction<CreateOrderInput, OrderView>({
+export default defineFunction<CreateOrderRequest, CreateOrderResponse>({
   name: "create_order",
   version: "1.0.0",
   description: "Places an order: reserves stock, charges the payment method, commits; replies confirmed or cancelled",
@@ -89,7 +84,7 @@ export default defineFunction<CreateOrderInput, OrderView>({
   },
 });
 
-function replay(existing: StoredOrder, requestFingerprint: string): OrderView {
+function replay(existing: StoredOrder, requestFingerprint: string): CreateOrderResponse {
   const { order } = existing;
   if (order.requestFingerprint !== requestFingerprint) {
     throw new FunctionError(422, "this Idempotency-Key was already used with a different order; use a new key for a new order");

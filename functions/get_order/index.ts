@@ -4,14 +4,15 @@ import common from "../../schemas/common.json" with { type: "json" };
 import orderSchema from "../../schemas/order.json" with { type: "json" };
 import request from "../../schemas/get_order.request.json" with { type: "json" };
 import response from "../../schemas/get_order.response.json" with { type: "json" };
-import { type OrderRecord, type OrderView, orderView } from "../_shared/order-record.ts";
+import type { GetOrderRequest, GetOrderResponse } from "../../schemas/types.ts";
+import { type OrderRecord, orderView } from "../_shared/order-record.ts";
 import { loadOrder, ordersStore } from "../_shared/order-store.ts";
 import { ORDERS_BUCKET } from "../_shared/order-record.ts";
 
 /** Scope that lets support staff read every customer's orders. */
 export const ORDERS_ADMIN_SCOPE = "orders:admin";
 
-export default defineFunction<{ orderId: string }, OrderView>({
+export default defineFunction<GetOrderRequest, GetOrderResponse>({
   name: "get_order",
   version: "1.0.0",
   description: "Returns an order; 404 when it does not exist, 403 when it belongs to another customer (unless orders:admin)",

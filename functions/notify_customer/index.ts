@@ -2,6 +2,7 @@
 import { FunctionError, defineFunction, type Context, type DomainEvent } from "../../runtime/index.ts";
 import request from "../../schemas/notify_customer.request.json" with { type: "json" };
 import response from "../../schemas/notify_customer.response.json" with { type: "json" };
+import type { NotifyCustomerRequest, NotifyCustomerResponse } from "../../schemas/types.ts";
 import {
   type NotificationRecord,
   notificationKey,
@@ -14,7 +15,7 @@ import { stableUuid } from "../_shared/saga-ids.ts";
 /** The order events this function reacts to. */
 export const NOTIFY_ON = ["order.confirmed", "order.cancelled"];
 
-export default defineFunction<Record<string, never>, Record<string, never>>({
+export default defineFunction<NotifyCustomerRequest, NotifyCustomerResponse>({
   name: "notify_customer",
   version: "1.0.0",
   description:

@@ -3,32 +3,16 @@ import { FunctionError, defineFunction, type Context } from "../../runtime/index
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/process_payment.request.json" with { type: "json" };
 import response from "../../schemas/process_payment.response.json" with { type: "json" };
+import type { ProcessPaymentRequest, ProcessPaymentResponse } from "../../schemas/types.ts";
 import { chargeOutcome } from "../_shared/payment-provider.ts";
 import { type PaymentRecord, parsePaymentRecord, paymentsStore, PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
 import { stableUuid } from "../_shared/saga-ids.ts";
-
-/** The request body. */
-export interface PaymentInput {
-  orderId: string;
-  amountCents: number;
-  currency: string;
-  method: string;
-}
-
-/** The reply body. */
-export interface PaymentReply {
-  paymentId: string;
-  orderId: string;
-  status: "succeeded";
-  amountCents: number;
-  currency: string;
-}
 
 // Events are emitted with a stable id; a replay this young is still inside the EVENTS duplicate
 // window (2 min), so re-emitting repairs an event lost to a crash without ever storing it twice.
 const REEMIT_WITHIN_MS = 90_000;
 
-export default defineFunction<PaymentInput, PaymentReply>({
+export default defineFunction<ProcessPaymentRequest, ProcessPaymentResponse>({
   name: "process_payment",
   version: "1.0.0",
   visibility: "internal",
@@ -55,7 +39,7 @@ export default defineFunction<PaymentInput, PaymentReply>({
   },
 });
 
-function newRecord(input: PaymentInput): PaymentRecord {
+function newRecord(input: ProcessPaymentRequest): PaymentRecord {
   const outcome = chargeOutcome(input.method);
   return {
     paymentId: `pay_${stableUuid("payment", input.orderId).replace(/-/g, "")}`,
@@ -71,7 +55,7 @@ function newRecord(input: PaymentInput): PaymentRecord {
 
 // Errors name no amount, currency or payment method of the stored record: they reach logs and
 // dashboards, and whoever sent the request may not be the one who paid.
-async function replay(ctx: Context, input: PaymentInput, record: PaymentRecord): Promise<PaymentReply> {
+async function replay(ctx: Context, input: ProcessPaymentRequest, record: PaymentRecord): Promise<ProcessPaymentResponse> {
   if (record.orderId !== input.orderId) throw new Error("payment record stored under another order's key");
   if (record.amountCents !== input.amountCents || record.currency !== input.currency || record.method !== input.method) {
     throw new FunctionError(422, "this order already has a payment with other terms; a payment is made once per order");
@@ -82,7 +66,7 @@ async function replay(ctx: Context, input: PaymentInput, record: PaymentRecord):
   return settle(ctx, record, Date.now() - Date.parse(record.createdAt) < REEMIT_WITHIN_MS);
 }
 
-async function settle(ctx: Context, record: PaymentRecord, emit: boolean): Promise<PaymentReply> {
+async function settle(ctx: Context, record: PaymentRecord, emit: boolean): Promise<ProcessPaymentResponse> {
   const { paymentId, orderId, amountCents, currency } = record;
   if (record.status === "succeeded") {
     if (emit)

@@ -3,15 +3,12 @@ import { defineFunction } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/put_product.request.json" with { type: "json" };
 import response from "../../schemas/put_product.response.json" with { type: "json" };
-import { type ProductInput, availableOf, inventoryStore, upsertProduct } from "../_shared/inventory-store.ts";
-import type { StockRecord } from "../_shared/stock-types.ts";
+import type { PutProductRequest, PutProductResponse } from "../../schemas/types.ts";
+import { availableOf, inventoryStore, upsertProduct } from "../_shared/inventory-store.ts";
 import { INVENTORY_BUCKET } from "../_shared/stock-types.ts";
 
-/** The reply: the stored product with its stock. */
-type Product = Pick<StockRecord, "sku" | "name" | "priceCents" | "currency" | "onHand" | "reserved"> & { available: number };
-
 /** The function. */
-export default defineFunction<ProductInput, Product>({
+export default defineFunction<PutProductRequest, PutProductResponse>({
   name: "put_product",
   version: "1.0.0",
   description: "Creates or updates a product (upsert); keeps what is reserved; 409 when onHand would go below it",

@@ -3,14 +3,13 @@ import { defineFunction } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/release_stock.request.json" with { type: "json" };
 import response from "../../schemas/release_stock.response.json" with { type: "json" };
+import type { ReleaseStockRequest, ReleaseStockResponse } from "../../schemas/types.ts";
 import { releaseReservation } from "../_shared/stock-settle.ts";
 import { openStockStore } from "../_shared/stock-store.ts";
 import { INVENTORY_BUCKET, RESERVATIONS_BUCKET } from "../_shared/stock-types.ts";
 
-type Reason = "requested" | "expired" | "abandoned" | "released_before_reserve" | "out_of_stock";
-
 /** The function. */
-export default defineFunction<{ orderId: string }, { orderId: string; status: "released"; reason: Reason }>({
+export default defineFunction<ReleaseStockRequest, ReleaseStockResponse>({
   name: "release_stock",
   version: "1.0.0",
   visibility: "internal",

@@ -3,27 +3,15 @@ import { defineFunction } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import request from "../../schemas/reserve_stock.request.json" with { type: "json" };
 import response from "../../schemas/reserve_stock.response.json" with { type: "json" };
+import type { ReserveStockRequest, ReserveStockResponse } from "../../schemas/types.ts";
 import { reserveStock } from "../_shared/stock-reserve.ts";
 import { openStockStore } from "../_shared/stock-store.ts";
 import { sweepReservations } from "../_shared/stock-sweeper.ts";
-import { DEFAULT_TTL_SECONDS, type StockLine, stockSettings } from "../_shared/stock-types.ts";
+import { DEFAULT_TTL_SECONDS, stockSettings } from "../_shared/stock-types.ts";
 import { INVENTORY_BUCKET, RESERVATIONS_BUCKET } from "../_shared/stock-types.ts";
 
-interface ReserveRequest {
-  orderId: string;
-  items: StockLine[];
-  ttlSeconds?: number;
-}
-
-interface ReserveReply {
-  orderId: string;
-  status: "reserved" | "committed";
-  items: { sku: string; quantity: number; priceCents: number; currency: string }[];
-  expiresAt: string;
-}
-
 /** The function; every instance also runs the expiry sweeper (every NFN_SWEEP_INTERVAL_MS). */
-export default defineFunction<ReserveRequest, ReserveReply>({
+export default defineFunction<ReserveStockRequest, ReserveStockResponse>({
   name: "reserve_stock",
   version: "1.0.0",
   visibility: "internal",

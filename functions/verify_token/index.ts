@@ -1,10 +1,11 @@
 /** verify_token: checks a JWT for clients, with the same code and keys the runtime uses for every function's caller. */
-import { NO_KEY_MESSAGE, type VerifiedToken, authKeys, defineFunction, hasAnyKey, verifyJwt } from "../../runtime/index.ts";
+import { NO_KEY_MESSAGE, authKeys, defineFunction, hasAnyKey, verifyJwt } from "../../runtime/index.ts";
 import request from "../../schemas/verify_token.request.json" with { type: "json" };
 import response from "../../schemas/verify_token.response.json" with { type: "json" };
+import type { VerifyTokenRequest, VerifyTokenResponse } from "../../schemas/types.ts";
 
 /** The function; a missing key is a warning at start and a 401 per request, so the other functions keep serving. */
-export default defineFunction<{ token: string }, VerifiedToken & { valid: true }>({
+export default defineFunction<VerifyTokenRequest, VerifyTokenResponse>({
   name: "verify_token",
   version: "1.0.0",
   description:

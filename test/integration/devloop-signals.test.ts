@@ -49,7 +49,13 @@ interface Spawned {
 function nfn(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Spawned {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTH_JWT_SECRET: "signals-test-secret-of-32-bytes-or-more", LOG_LEVEL: "warn", ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AUTH_JWT_SECRET: "signals-test-secret-of-32-bytes-or-more",
+      LOG_LEVEL: "warn",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

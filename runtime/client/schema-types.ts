@@ -5,7 +5,7 @@
  * else becomes `unknown`, never a guess. Schemas come from the bus, so nothing from them reaches the
  * output except JSON literals, quoted property names, sanitised identifiers and comment text.
  */
-import { isRecord } from "../../runtime/client/json.ts";
+import { isRecord } from "./json.ts";
 
 /** Writes types for one schema; `$defs` become named aliases `<prefix><Def>` collected in `aliases`. */
 export class TypeWriter {

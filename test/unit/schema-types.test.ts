@@ -1,7 +1,7 @@
 /** The JSON Schema → TypeScript writer: the keywords the project uses, and schemas from the bus that try to inject code. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TypeWriter, camel, comment, pascal } from "../../cli/lib/schema-types.ts";
+import { TypeWriter, camel, comment, pascal } from "../../runtime/client/schema-types.ts";
 
 const typeOf = (schema: Record<string, unknown>) => {
   const w = new TypeWriter(schema, "X");
