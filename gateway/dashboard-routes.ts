@@ -84,17 +84,15 @@ export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
     "/dashboard/functions",
     guarded(async (c) => {
       await deps.discovery.refresh().catch(() => {});
-      const functions = deps.discovery
-        .list()
-        .filter((r) => r.instances.every((i) => i.metadata.visibility === "public"))
-        .map((r) => ({
-          name: r.name,
-          version: r.version,
-          description: r.description,
-          auth: r.auth,
-          requestSchema: r.requestSchema,
-          example: exampleFor(r.requestSchema),
-        }));
+      // The gateway's discovery holds only this runtime's public functions.
+      const functions = deps.discovery.list().map((r) => ({
+        name: r.name,
+        version: r.version,
+        description: r.description,
+        auth: r.auth,
+        requestSchema: r.requestSchema,
+        example: exampleFor(r.requestSchema),
+      }));
       return c.json({ functions });
     }),
   );
