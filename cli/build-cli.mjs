@@ -5,6 +5,7 @@ import { relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { tsImport } from "tsx/esm/api";
+import { esbuildOptions } from "../esbuild.config.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outdir = fileURLToPath(new URL("./dist/", import.meta.url));
@@ -66,23 +67,18 @@ const keepSourceUrl = {
 export async function buildCli() {
   const summaries = await verbSummaries();
   const result = await build({
+    // The bundles' options (Node 20 ESM, minified, a require() for CommonJS dependencies, the optional
+    // OpenTelemetry SDK left out), plus what a CLI with one chunk per verb needs.
+    ...esbuildOptions,
     entryPoints: { nfn: fileURLToPath(new URL("./index.ts", import.meta.url)) },
     outdir: workdir,
-    bundle: true,
     splitting: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    minify: true,
-    legalComments: "none",
-    logLevel: "warning",
     metafile: true,
     chunkNames: "chunks/[name]-[hash]",
-    // tsx and esbuild load TypeScript and native binaries at run time; the OpenTelemetry SDK is optional.
-    external: ["tsx", "esbuild", "@opentelemetry/sdk-trace-base", "@opentelemetry/exporter-trace-otlp-http", "@opentelemetry/resources"],
+    // tsx and esbuild load TypeScript and native binaries at run time.
+    external: [...esbuildOptions.external, "tsx", "esbuild"],
     define: { "import.meta.url": "__nfnSourceUrl", __NFN_VERB_SUMMARIES__: JSON.stringify(summaries) },
     plugins: [keepSourceUrl],
-    banner: { js: 'import{createRequire as __nfnCreateRequire}from"node:module";const require=__nfnCreateRequire(import.meta.url);' },
   });
   const inputs = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes("node_modules/") && !p.startsWith("<"))
