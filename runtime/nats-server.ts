@@ -57,6 +57,20 @@ export function freePort(): Promise<number> {
 /** Starts `nats-server -js` and resolves once it accepts clients. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<LocalNatsServer> {
   if (!natsServerAvailable()) throw new Error(NATS_SERVER_MISSING);
+  const picksPorts = options.port === undefined || options.monitorPort === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchNatsServer(options);
+    } catch (err) {
+      // A port freePort() found free can be taken by another process before nats-server binds it;
+      // nats-server says so only in its log, so that text is what tells this case apart.
+      const portTaken = err instanceof Error && err.message.includes("address already in use");
+      if (!picksPorts || !portTaken || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function launchNatsServer(options: NatsServerOptions): Promise<LocalNatsServer> {
   const port = options.port ?? (await freePort());
   const monitorPort = options.monitorPort ?? (await freePort());
   const ownStore = options.storeDir === undefined;
@@ -72,6 +86,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill("SIGKILL");
+      if (ownStore) rmSync(storeDir, { recursive: true, force: true });
       reject(err);
     };
     child.stderr?.on("data", (chunk: Buffer) => {
