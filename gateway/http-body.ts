@@ -92,11 +92,11 @@ function jsonHead(length: number, traceparent: string | undefined): (string | nu
   return head;
 }
 
-// The function's reply bytes go out as they came. As a latin1 string (one byte per character, so
-// byte for byte the same) node:http joins them to the header block and writes both in one piece.
+// The function's reply bytes go out as they came, never parsed and re-encoded. (Passing them as a
+// latin1 string so node:http joins them to the header block measured slower than the buffer.)
 function sendBytes(res: ServerResponse, status: number, data: Uint8Array, traceparent: string): number {
   res.writeHead(status, jsonHead(data.length, traceparent));
-  res.end(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("latin1"), "latin1");
+  res.end(data);
   return status;
 }
 
