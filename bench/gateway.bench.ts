@@ -23,6 +23,8 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const WARMUP_S = 1;
 const LEVELS = (process.env.BENCH_LEVELS ?? "16,64,256").split(",").map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+// BENCH_FLOOR=1 adds a run against bench/gateway-floor.ts: node:http relaying to NATS with nothing else.
+const FLOOR = process.env.BENCH_FLOOR === "1";
 const SECRET = "nfn-bench-secret-0123456789abcdef-0123456789";
 const TICKS_PER_S = 100; // USER_HZ on Linux
 
@@ -239,6 +241,8 @@ try {
   sides.push((await spawnSide("functions", env)).child);
   const gw = await spawnSide("gateway", env);
   sides.push(gw.child);
+  const floor = FLOOR ? await spawnSide("floor", env) : undefined;
+  if (floor) sides.push(floor.child);
   const nc = await connect({ servers: server.url, noAsyncTraces: true });
   const token = await mintToken(SECRET, { sub: "bench", scopes: ["inventory:admin"], ttlSeconds: 300 });
   const catalog = readDemoCatalog();
@@ -263,7 +267,7 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const c of LEVELS) {
       // Interleaved: both sides at one level, alternating which goes first.
-      const sidesHere = HAS_WRK ? ["direct", "gateway", "wrk"] : ["direct", "gateway"];
+      const sidesHere = ["direct", "gateway", ...(HAS_WRK ? ["wrk"] : []), ...(floor ? ["floor"] : [])];
       const shift = (round + LEVELS.indexOf(c)) % sidesHere.length;
       const order = [...sidesHere.slice(shift), ...sidesHere.slice(0, shift)];
       for (const side of order) {
@@ -273,7 +277,9 @@ try {
             ? direct(nc, body, c, s)
             : side === "wrk"
               ? viaWrk(gw.detail, gwPid, body, c, s)
-              : viaGateway(gw.detail, gwPid, body, c, s);
+              : side === "floor" && floor
+                ? viaGateway(floor.detail, floor.child.pid ?? 0, body, c, s)
+                : viaGateway(gw.detail, gwPid, body, c, s);
         await run(WARMUP_S);
         const r = await run(DURATION_S);
         keep(`${side}:${c}`, r);
@@ -315,11 +321,29 @@ try {
       );
     }
   } else lines.push("", "(wrk is not on PATH: apt-get install wrk adds a second table with a load generator that needs less CPU)");
+  if (floor) {
+    lines.push(
+      "",
+      "The floor (BENCH_FLOOR=1): node:http relaying to NATS with nothing else, under autocannon (same direct runs):",
+      "",
+      "| C | direct req/s | floor req/s | ratio | floor p50 / p99 / max ms | errors | floor CPU µs/req (kernel) | gateway CPU µs/req (autocannon row) |",
+      "|---|---|---|---|---|---|---|---|",
+    );
+    for (const c of LEVELS) {
+      const d = median(results.get(`direct:${c}`) ?? []);
+      const f = median(results.get(`floor:${c}`) ?? []);
+      const g = median(results.get(`gateway:${c}`) ?? []);
+      lines.push(
+        `| ${c} | ${Math.round(d.rps)} | ${Math.round(f.rps)} | ${(f.rps / d.rps).toFixed(2)}× | ${ms(f.p50)} / ${ms(f.p99)} / ${ms(f.max)} | ${f.errors} | ${Math.round(f.cpuUs ?? 0)} (${Math.round(f.sysUs ?? 0)}) | ${Math.round(g.cpuUs ?? 0)} |`,
+      );
+    }
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
   // The gateway gets SIGTERM so that a CPU profile is written; the rest is killed.
-  const [functions, gateway] = sides;
+  const [functions, gateway, ...rest] = sides;
   functions?.kill("SIGKILL");
+  for (const child of rest) child.kill("SIGKILL");
   if (gateway) {
     const exited = new Promise((resolve) => gateway.once("exit", resolve));
     gateway.kill("SIGTERM");
