@@ -9,6 +9,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { readBodyWithin, sendError, sendJson, sendReply } from "./http-body.ts";
 import type { Discovery } from "./discovery.ts";
 import type { RequestLog } from "./dashboard-requests.ts";
+import { sameWrite } from "./write-batch.ts";
 import { type InvocationMetrics, gatewayMetrics } from "./metrics.ts";
 import { FunctionError, isFunctionError, toFunctionError } from "../runtime/errors.ts";
 import { requestWithRetry } from "../runtime/client/index.ts";
@@ -110,24 +111,6 @@ async function forward(
     onRetry: (err) => m.retried(name, isFunctionError(err) && err.code === 429 ? "overloaded" : "no_responders"),
   });
   return sendReply(res, msg, traceparent);
-}
-
-let batch: Promise<void> | undefined;
-
-/**
- * Resolves in the check phase of this event-loop turn, once every socket that was readable has been
- * read. The NATS client writes what is published within one microtask run in one write, so the
- * requests of all HTTP connections read in one turn leave in one write instead of one each (the
- * largest cost the profile showed); it adds no timer and no measurable wait.
- */
-function sameWrite(): Promise<void> {
-  batch ??= new Promise((resolve) =>
-    setImmediate(() => {
-      batch = undefined;
-      resolve();
-    }),
-  );
-  return batch;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
