@@ -80,7 +80,7 @@ export function publicSnapshot(s: DashboardSnapshot): DashboardSnapshot {
       instances: f.instances.map((i) => ({ ...i, lastError: code(i.lastError) })),
     })),
     events: s.events.map((e) => ({ ...e, aggregateId: "", correlationId: "" })),
-    requests: s.requests.map((r) => ({ ...r, correlationId: "" })),
+    requests: s.requests.map((r) => ({ ...r, correlationId: "", idempotencyKey: "" })),
   };
 }
 

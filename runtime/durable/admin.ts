@@ -1,6 +1,7 @@
 /** What `nfn runs` does: list, show, cancel and retry durable invocations in the journal. */
+import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { createStateAccess } from "../state.ts";
+import { type StateAccess, createStateAccess } from "../state.ts";
 import { Journal } from "./journal.ts";
 import type { FinalRecord, OpenRecord, RunStatus, StepRecord, StoredError, Wake } from "./records.ts";
 
@@ -51,6 +52,17 @@ export class RunsAdmin {
   /** Opens the journal on `nc` (the bucket is created when it does not exist yet). */
   static async open(nc: NatsConnection, replicas = 1): Promise<RunsAdmin> {
     return new RunsAdmin(await Journal.open(nc, createStateAccess(nc, replicas)));
+  }
+
+  /**
+   * Binds to the journal without creating or inspecting the bucket, for a reader that may only get
+   * messages (the gateway's dashboard): reads fail when the bucket is missing or not readable.
+   */
+  static async attach(nc: NatsConnection): Promise<RunsAdmin> {
+    const base = createStateAccess(nc, 1);
+    const kvm = new Kvm(nc);
+    const readOnly: StateAccess = { ...base, kv: (bucket: string) => kvm.open(bucket) };
+    return new RunsAdmin(await Journal.open(nc, readOnly));
   }
 
   /** Invocations of `fn` (or all), newest first, optionally of one status, at most `limit`. */
