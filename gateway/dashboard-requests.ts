@@ -50,10 +50,10 @@ export class RequestLog {
     return out;
   }
 
-  /** Every kept invocation whose trace id or correlation id is `id`, oldest first. */
+  /** Every kept invocation whose trace id, correlation id or Idempotency-Key is `id`, oldest first. */
   find(id: string): RequestRecord[] {
     return this.latest()
-      .filter((r) => r.traceId === id || r.correlationId === id)
+      .filter((r) => r.traceId === id || r.correlationId === id || r.idempotencyKey === id)
       .reverse();
   }
 

@@ -58,6 +58,7 @@ export interface TraceRuns {
 /** Reads durable invocations for the dashboard, binding to the journal on first use. */
 export class DashboardRuns {
   private admin: Promise<RunsAdmin> | undefined;
+  private canList = true;
 
   constructor(private readonly nc: NatsConnection) {}
 
@@ -85,8 +86,10 @@ export class DashboardRuns {
         const detail = await show(runs, key.slice(key.indexOf("\n") + 1), fn);
         if (detail) add(detail);
       }
-      // The trace key may be an invocation id itself (an Idempotency-Key, or the id of a 202 reply).
-      for (const fn of await runs.journal.functionsOf(id).catch(() => [...new Set(requests.map((r) => r.fn))])) {
+      // The trace key may be an invocation id itself (an Idempotency-Key, or the id of a 202 reply):
+      // looked for under the functions of the trace's requests, else listed in the journal.
+      const fns = [...new Set(requests.map((r) => r.fn))];
+      for (const fn of fns.length > 0 ? fns : await this.functionsOf(runs, id)) {
         const detail = await show(runs, id, fn);
         if (detail) add(detail);
       }
@@ -94,6 +97,18 @@ export class DashboardRuns {
       return { runs: found.map((d) => toTraceRun(d, admin)), unavailable: "the gateway's identity cannot read the journal" };
     }
     return { runs: found.map((d) => toTraceRun(d, admin)) };
+  }
+
+  // Listing needs a consumer on the journal, which the gateway identity of `nfn auth init` does not
+  // get: after the first refusal the dashboard stops asking.
+  private async functionsOf(runs: RunsAdmin, id: string): Promise<string[]> {
+    if (!this.canList) return [];
+    try {
+      return await runs.journal.functionsOf(id);
+    } catch {
+      this.canList = false;
+      return [];
+    }
   }
 }
 
