@@ -45,8 +45,13 @@ export function exportedServices(defs: FunctionDefinition[], settings: SubjectSe
   const dashboard = dashboardSubjects(defs);
   return [
     ...publicFunctions(defs).flatMap((d) => callerSubjects(d, settings).map((service) => ({ service }))),
-    // Every instance answers a $SRV request, so many replies travel back through one import.
-    { service: "$SRV.>", response_type: "stream" as const },
+    // Every instance answers a $SRV request, so many replies travel back through one import. The
+    // bare verbs reach every function (internal ones too: an export cannot pick responders); the
+    // named ones only the public functions, so `$SRV.INFO.<internal>` gets nothing from APP.
+    ...["$SRV.PING", "$SRV.INFO", "$SRV.STATS"].map((service) => ({ service, response_type: "stream" as const })),
+    ...publicFunctions(defs).flatMap((d) =>
+      [`$SRV.*.${d.name}`, `$SRV.*.${d.name}.*`].map((service) => ({ service, response_type: "stream" as const })),
+    ),
     // A pull request gets many messages back.
     ...[...eventFeedSubjects(), ...dashboard.jsApi].map((s) =>
       s.includes(".MSG.NEXT.") ? { service: s, response_type: "stream" as const } : { service: s },

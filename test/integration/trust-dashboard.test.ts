@@ -68,7 +68,18 @@ const nestEcho = defineFunction<{ text: string }, { text: string }>({
   handler: (input) => ({ text: input.text }),
 });
 
-const functions = [verifyToken, parker, canceller, nestEcho, gwDurable];
+/** An internal function: never reachable from the callers' account. */
+const internalStep = defineFunction({
+  name: "tr_internal",
+  version: "1.0.0",
+  description: "test: an internal step",
+  request: { type: "object" },
+  response: { type: "object" },
+  visibility: "internal",
+  handler: () => ({}),
+});
+
+const functions = [verifyToken, parker, canceller, nestEcho, gwDurable, internalStep];
 
 describe("the gateway's dashboard and NestJS callers under nfn auth init accounts", () => {
   let auth: GeneratedAuth;
@@ -170,6 +181,13 @@ describe("the gateway's dashboard and NestJS callers under nfn auth init account
       assert.deepEqual(reply.response, { text: "hola" }, subject);
       assert.equal(reply.id, "n-1");
     }
+  });
+
+  it("answers $SRV by name only for public functions from the callers' account", async () => {
+    const info = (await client.request("$SRV.INFO.tr_nest_echo", "", { timeout: 5000 })).json<{ name: string }>();
+    assert.equal(info.name, "tr_nest_echo");
+    await assert.rejects(client.request("$SRV.INFO.tr_internal", "", { timeout: 1500 }), /timeout|no responders/i);
+    await assert.rejects(client.request("$SRV.STATS.tr_internal", "", { timeout: 1500 }), /timeout|no responders/i);
   });
 
   it("never denies the worker or the gateway anything they needed", () => {
