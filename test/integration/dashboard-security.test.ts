@@ -10,6 +10,7 @@ import { type GatewaySystem, gatewaySystem } from "../fixtures/gateway-system.ts
 import { DURABLE_SECRET, type DashboardExtras, dashboardExtras } from "../fixtures/dashboard-system.ts";
 import { eventually, natsClient } from "../helpers/nats.ts";
 import { type Gateway, startGateway } from "../../gateway/server.ts";
+import { discoverInfo } from "../../runtime/client/index.ts";
 
 const SECRET_ORDER = "order-secret-4711";
 const SECRET_CORRELATION = "corr-secret-0815";
@@ -210,6 +211,24 @@ describe("dashboard access and redaction", () => {
     }
     // The snapshot's request list leaves the Idempotency-Key out as well.
     assert.ok(!(await get(sys.gateway.url, "/dashboard/snapshot")).text.includes(DURABLE_KEY));
+  });
+
+  it("lists an internal function with its bundle hash, though the gateway does not route to it", async () => {
+    const infos = await discoverInfo(sys.nc, { timeoutMs: 800, stallMs: 150 });
+    const bundleOf = (name: string) => infos.find((i) => i.name === name)?.endpoints[0]?.metadata.bundle_sha256;
+    assert.ok(bundleOf("gw_internal"), "gw_internal advertises a bundle hash");
+    await eventually(
+      async () => {
+        const snap = JSON.parse((await get(sys.gateway.url, "/dashboard/snapshot", extras.tokens.admin)).text) as {
+          functions: { name: string; bundles: string[] }[];
+        };
+        const f = snap.functions.find((x) => x.name === "gw_internal");
+        return f !== undefined && f.bundles.length === 1 && f.bundles[0] !== "?" && f.bundles[0] === bundleOf("gw_internal");
+      },
+      20_000,
+      "gw_internal with a sha256 bundle hash on the dashboard",
+    );
+    assert.equal((await sys.post("gw_internal", {})).status, 404, "the gateway still does not serve it");
   });
 
   it("refuses a trace key that is not an id with 400, without echoing it", async () => {
