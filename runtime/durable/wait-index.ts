@@ -1,7 +1,8 @@
 /**
  * The index of open event waits, kept in the journal bucket beside the open records:
  * `wait.<fn>.<type>.<by>.<value>.<id>.<n>`, one key per suspended `ctx.waitForEvent`, filed under
- * the most selective field of its match (`a` aggregateId, `c` correlationId, else `any._`). An
+ * the most selective field of its match (`a` aggregateId, `c` correlationId, else `any._`; a value
+ * whose key token is over 256 characters counts as absent). An
  * arriving event lists only the keys filed under its own aggregate id and correlation id (and the
  * `any` waits), so what it reads does not depend on how many other invocations are open.
  */
@@ -32,9 +33,19 @@ export const waitIndexStats = {
 /** A wait for an event, as the open record keeps it. */
 export type EventWake = Extract<Wake, { kind: "event" }>;
 
+// Longest key token of a match value: a longer one (any value from the bus may be long) would make
+// listing subjects the server refuses, so such waits are filed, and such events looked up, under `any`.
+const MAX_TOKEN = 256;
+
 // A value becomes one key token; "" (which kvKey refuses) is "=", a token kvKey never makes.
 function token(value: string): string {
   return value === "" ? "=" : kvKey(value);
+}
+
+function shortToken(value: string | undefined): string | undefined {
+  if (value === undefined || value.length > MAX_TOKEN) return undefined;
+  const t = token(value);
+  return t.length <= MAX_TOKEN ? t : undefined;
 }
 
 function prefix(fn: string, eventType: string): string {
@@ -42,8 +53,10 @@ function prefix(fn: string, eventType: string): string {
 }
 
 function bucketOf(wake: EventWake): string {
-  if (wake.match.aggregateId !== undefined) return `a.${token(wake.match.aggregateId)}`;
-  if (wake.match.correlationId !== undefined) return `c.${token(wake.match.correlationId)}`;
+  const aggregate = shortToken(wake.match.aggregateId);
+  if (aggregate !== undefined) return `a.${aggregate}`;
+  const correlation = shortToken(wake.match.correlationId);
+  if (correlation !== undefined) return `c.${correlation}`;
   return "any._";
 }
 
@@ -83,10 +96,15 @@ export async function removeKey(js: JetStreamClient, kv: KV, key: string): Promi
 /** The waits of `fn` that `event` may satisfy: those filed under its aggregate id, its correlation id, or neither. */
 export async function waitersOf(kv: KV, fn: string, event: DomainEvent): Promise<IndexedWait[]> {
   waitIndexStats.lookups++;
+  // No wait is for a type that long (a function declares the types it waits for).
+  if (shortToken(event.eventType) === undefined) return [];
   const base = prefix(fn, event.eventType);
-  const filters = [`${base}.a.${token(event.aggregateId)}.>`, `${base}.any.>`];
+  const filters = [`${base}.any.>`];
+  const aggregate = shortToken(event.aggregateId);
+  if (aggregate !== undefined) filters.push(`${base}.a.${aggregate}.>`);
   const correlationId = event.metadata.correlationId;
-  if (typeof correlationId === "string") filters.push(`${base}.c.${token(correlationId)}.>`);
+  const correlation = typeof correlationId === "string" ? shortToken(correlationId) : undefined;
+  if (correlation !== undefined) filters.push(`${base}.c.${correlation}.>`);
   // One filter per listing: nats-server 2.9 has one filter subject per consumer.
   const lists = await Promise.all(filters.map((f) => listKeys(kv, f)));
   const out: IndexedWait[] = [];
