@@ -12,6 +12,8 @@ import type { RequestRecord } from "./dashboard-requests.ts";
 
 /** Most invocations one trace reads from the journal. */
 export const MAX_TRACE_RUNS = 4;
+/** Most steps of one invocation a trace reads (one KV get each). */
+export const MAX_TRACE_STEPS = 200;
 
 /** One step of a durable invocation, as the trace shows it. */
 export interface TraceRunStep {
@@ -41,6 +43,8 @@ export interface TraceRun {
   /** What a waiting invocation waits for (the match only for an admin viewer). */
   wake?: { kind: "sleep" | "event"; at: number; eventType?: string; match?: unknown };
   cancelRequested?: boolean;
+  /** More steps than MAX_TRACE_STEPS: the rest are in `nfn runs show`. */
+  moreSteps?: boolean;
   /** Only for an admin viewer. */
   input?: unknown;
   result?: unknown;
@@ -114,7 +118,7 @@ export class DashboardRuns {
 
 async function show(runs: RunsAdmin, id: string, fn: string | undefined): Promise<RunDetail | undefined> {
   try {
-    return await runs.show(id, fn);
+    return await runs.show(id, fn, MAX_TRACE_STEPS);
   } catch (err) {
     if (err instanceof RunLookupError && (err.kind === "not-found" || err.kind === "invalid")) return undefined;
     // No durable function has run yet: the journal bucket does not exist.
@@ -154,6 +158,7 @@ function toTraceRun(d: RunDetail, admin: boolean): TraceRun {
   };
   if (d.endedAt !== undefined) run.endedAt = d.endedAt;
   if (d.cancelRequested) run.cancelRequested = true;
+  if (d.moreSteps) run.moreSteps = true;
   if (d.wake) {
     run.wake = { kind: d.wake.kind, at: d.wake.at };
     if (d.wake.kind === "event") {

@@ -76,6 +76,7 @@ function renderRuns(durable) {
             `<td class="num">${ms(s.ms)} ms</td><td class="num">${s.attempts}</td>` +
             `<td>${s.error ? `<span class="err">${errorText(s.error)}</span>` : json(s.result)}${s.wakeAt ? ` <span class="small">until ${clock(s.wakeAt)}</span>` : ""}</td></tr>`,
         );
+        const more = r.moreSteps ? `<p class="small">more steps than shown: nfn runs show has them all</p>` : "";
         const outcome = r.error
           ? `<p class="err small">${errorText(r.error)}</p>`
           : r.result !== undefined
@@ -83,7 +84,7 @@ function renderRuns(durable) {
             : "";
         return (
           `<div class="run">${head}${wake}<table class="run-steps"><thead><tr><th class="num">#</th><th>step</th><th>kind</th><th>status</th>` +
-          `<th class="num">duration</th><th class="num">attempts</th><th>result or error</th></tr></thead><tbody>${rows.join("")}</tbody></table>${outcome}</div>`
+          `<th class="num">duration</th><th class="num">attempts</th><th>result or error</th></tr></thead><tbody>${rows.join("")}</tbody></table>${more}${outcome}</div>`
         );
       })
       .join("")
