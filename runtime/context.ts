@@ -183,7 +183,15 @@ export class RequestContext implements Context {
   view<T>(bucket: string, options?: KeyedOptions): View<T> {
     const view = this.scope.state.view<T>(bucket, options);
     view.readers.add(this.scope.fn.name);
-    return gatedView(view, this.kv(bucket, options?.bucket));
+    // A view needs `views` (read only) or `kv`; either way the bucket is opened as `ctx.kv` would.
+    let gate: Promise<unknown>;
+    try {
+      assertDeclared(this.scope.fn, "views", bucket);
+      gate = this.scope.state.kv(bucket, options?.bucket);
+    } catch (err) {
+      gate = Promise.reject(err);
+    }
+    return gatedView(view, gate);
   }
 
   async emit<T extends Record<string, unknown>>(
