@@ -22,7 +22,7 @@ export type KeyedUpdate<T, R> = (current: T | undefined) => KeyedChange<T, R>;
 
 /** How a keyed bucket is made and bounded. */
 export interface KeyedOptions {
-  /** Largest record in bytes (its JSON); an update that would grow one past it is refused with 409. Default 65536. */
+  /** Largest record in bytes (its JSON); an update that would grow one past it is refused with 409 (one that does not grow it is not). Default 65536. */
   maxBytes?: number;
   /** Options used when the bucket is created: `ttl` (max age, ms), `max_bytes`, `history`. */
   bucket?: Partial<KvOptions>;
@@ -223,10 +223,13 @@ export class KeyedBucket<T> implements Keyed<T> {
     return this.applyWithinLimit(base, batch);
   }
 
-  // The rare path: apply one by one, measuring after each write, and refuse each update that would pass the limit.
+  // The rare path: apply one by one, measuring after each write, and refuse each update that would
+  // grow the record past the limit. One that does not grow it goes through, so a record already over
+  // the limit (written under an older limit or shape) can still shrink back under it.
   private applyWithinLimit(base: unknown, batch: Waiting[]): Applied {
     let value = base;
     let body = "";
+    let bytesNow = base === undefined ? 0 : Buffer.byteLength(JSON.stringify(base));
     let changed = false;
     const outcomes: Outcome[] = [];
     for (const w of batch) {
@@ -235,9 +238,10 @@ export class KeyedBucket<T> implements Keyed<T> {
         if ("write" in change) {
           const next = JSON.stringify(change.write);
           const bytes = Buffer.byteLength(next);
-          if (bytes > this.maxBytes) throw this.tooLarge(w.id, bytes);
+          if (bytes > this.maxBytes && bytes > bytesNow) throw this.tooLarge(w.id, bytes);
           value = change.write;
           body = next;
+          bytesNow = bytes;
           changed = true;
         }
         outcomes.push({ ok: true, result: change.result });
