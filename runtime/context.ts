@@ -177,7 +177,7 @@ export class RequestContext implements Context {
 
   // Both open their bucket through `this.kv`, so they are allowed exactly the buckets `ctx.kv` is.
   keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T> {
-    return gatedKeyed(this.scope.state.keyed<T>(bucket, options), this.kv(bucket, options?.bucket));
+    return gatedKeyed(this.scope.state.keyed<T>(bucket, options), this.kv(bucket, options?.bucket), this.scope.deadline);
   }
 
   view<T>(bucket: string, options?: KeyedOptions): View<T> {
@@ -191,7 +191,7 @@ export class RequestContext implements Context {
     } catch (err) {
       gate = Promise.reject(err);
     }
-    return gatedView(view, gate);
+    return gatedView(view, gate, this.scope.deadline);
   }
 
   async emit<T extends Record<string, unknown>>(

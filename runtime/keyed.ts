@@ -302,13 +302,43 @@ export function asStoreError(err: unknown): unknown {
   return new FunctionError(503, "the state store is unavailable for the moment; retry shortly", undefined, { cause: err });
 }
 
-/** `keyed` used only once `gate` resolves: how a request's context makes keyed records pass the same bucket checks as `ctx.kv`. */
-export function gatedKeyed<T>(keyed: Keyed<T>, gate: Promise<unknown>): Keyed<T> {
+// Time kept back before a request's deadline to send the 503 of a store that did not answer.
+const REPLY_MARGIN_MS = 200;
+
+/**
+ * `work`, or a 503 when the store has not answered shortly before `deadline` (epoch ms): a store
+ * that hangs (a leader election, a lost node) is a retry for the caller, never its timeout. What the
+ * store does later is safe to repeat: every keyed change is idempotent for the retry that follows.
+ */
+export function storeWithin<T>(work: Promise<T>, deadline: number | undefined): Promise<T> {
+  if (deadline === undefined) return work;
+  const ms = deadline - Date.now() - REPLY_MARGIN_MS;
+  if (ms <= 0 || !Number.isFinite(ms)) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FunctionError(503, "the state store did not answer in time; retry shortly")), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * `keyed` used only once `gate` resolves: how a request's context makes keyed records pass the same
+ * bucket checks as `ctx.kv`; with `deadline`, a store that does not answer in time is a 503.
+ */
+export function gatedKeyed<T>(keyed: Keyed<T>, gate: Promise<unknown>, deadline?: number): Keyed<T> {
   // A refused gate is reported by each use; nobody waiting on it is not an unhandled rejection.
   gate.catch(() => undefined);
   return {
     bucket: keyed.bucket,
-    get: (id) => gate.then(() => keyed.get(id)),
-    update: (id, fn, options) => gate.then(() => keyed.update(id, fn, options)),
+    get: (id) =>
+      storeWithin(
+        gate.then(() => keyed.get(id)),
+        deadline,
+      ),
+    update: (id, fn, options) =>
+      storeWithin(
+        gate.then(() => keyed.update(id, fn, options)),
+        deadline,
+      ),
   };
 }
