@@ -177,7 +177,9 @@ export class RequestContext implements Context {
 
   // Both open their bucket through `this.kv`, so they are allowed exactly the buckets `ctx.kv` is.
   keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T> {
-    return gatedKeyed(this.scope.state.keyed<T>(bucket, options), this.kv(bucket, options?.bucket), this.scope.deadline);
+    const keyed = this.scope.state.keyed<T>(bucket, options);
+    keyed.writers?.add(this.scope.fn.name);
+    return gatedKeyed(keyed, this.kv(bucket, options?.bucket), this.scope.deadline);
   }
 
   view<T>(bucket: string, options?: KeyedOptions): View<T> {

@@ -3,15 +3,15 @@
  * keyed update, idempotent through the order's mark (StockMark), and refused once the writer's lease
  * is over, so a stalled writer can never apply a change after someone else took its work over.
  */
-import { FunctionError, type Context, type Keyed, type KeyedChange, type View, kvRetention } from "../../runtime/index.ts";
+import { FunctionError, type Context, type Keyed, type KeyedChange, type View } from "../../runtime/index.ts";
 import { fromLegacySku, isLegacySku } from "./stock-legacy.ts";
-import { DEFAULT_CURRENCY, INVENTORY_BUCKET, INVENTORY_RETENTION, type StockMark, type StockRecord, stockSettings } from "./stock-types.ts";
+import { DEFAULT_CURRENCY, INVENTORY_BUCKET, type StockMark, type StockRecord, stockBuckets, stockSettings } from "./stock-types.ts";
 
 /** The sku records, bounded in size, in a bucket created with the configured limits. */
 export function inventoryStore(ctx: Pick<Context, "keyed">): Keyed<StockRecord> {
   return ctx.keyed<StockRecord>(INVENTORY_BUCKET, {
     maxBytes: stockSettings().skuRecordMaxBytes,
-    bucket: kvRetention(INVENTORY_BUCKET, INVENTORY_RETENTION),
+    bucket: stockBuckets().inventory,
   });
 }
 
@@ -20,7 +20,7 @@ export function inventoryStore(ctx: Pick<Context, "keyed">): Keyed<StockRecord> 
  * that only show or price stock. Reserving never reads it: the keyed update checks the latest record.
  */
 export function inventoryView(ctx: Pick<Context, "view">): View<StockRecord> {
-  return ctx.view<StockRecord>(INVENTORY_BUCKET, { bucket: kvRetention(INVENTORY_BUCKET, INVENTORY_RETENTION) });
+  return ctx.view<StockRecord>(INVENTORY_BUCKET, { bucket: stockBuckets().inventory });
 }
 
 /** onHand − reserved: what can still be reserved. */
