@@ -19,7 +19,8 @@ const RESERVATIONS = Number(process.env.FLASH_RESERVATIONS ?? 100_000);
 const CONCURRENCY = Number(process.env.FLASH_CONCURRENCY ?? 256);
 const INSTANCES = (process.env.FLASH_INSTANCES ?? "1,3").split(",").map(Number);
 const TIMEOUT_MS = 10_000;
-const WARMUP = 200;
+// Enough for the instances' JIT to settle: the rows measure the steady state, not the first compile.
+const WARMUP = 2000;
 const SECRET = "nfn-bench-secret-0123456789abcdef-0123456789";
 const SERVE = fileURLToPath(new URL("../test/fixtures/marketplace-serve.ts", import.meta.url));
 
@@ -179,12 +180,15 @@ try {
       headers: h,
     });
     // A short warm-up, so the first row does not measure bucket creation and JIT.
+    let warm = 0;
     await Promise.all(
-      Array.from({ length: WARMUP }, (_, i) =>
-        nc.request("fn.reserve_stock", JSON.stringify({ orderId: `warm-${sku}-${i}`, items: [{ sku: `${sku}`, quantity: 1 }] }), {
-          timeout: TIMEOUT_MS,
-        }),
-      ),
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let i = warm++; i < WARMUP; i = warm++) {
+          await nc.request("fn.reserve_stock", JSON.stringify({ orderId: `warm-${sku}-${i}`, items: [{ sku: `${sku}`, quantity: 1 }] }), {
+            timeout: TIMEOUT_MS,
+          });
+        }
+      }),
     );
     rows.push(await flash(nc, sku, count));
   }
