@@ -1,10 +1,12 @@
 /**
  * `npm run bench:saga`: latency of the whole create_order saga (token check, pricing, pending,
  * reserve, pay, commit, confirmed, with every KV write and event) on loopback against a local
- * nats-server, one order in flight and then SAGA_BENCH_CONCURRENCY at once. Prints a table.
+ * nats-server with JetStream's default fsync, one order in flight and then SAGA_BENCH_CONCURRENCY
+ * at once. Prints a table with NATS publishes, journal writes and journal bytes per order.
  */
 import { connect } from "@nats-io/transport-node";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { SignJWT } from "jose";
 import { configFromEnv } from "../runtime/config.ts";
 import { startHost } from "../runtime/host.ts";
@@ -22,6 +24,10 @@ interface Row {
   orders: number;
   /** Messages published by the client and the host (requests, replies, KV writes, events, acks) per order. */
   publishes: number;
+  /** Writes to the durable journal per order: every put or create (its stream's sequence) and the open record's removal. */
+  journalWrites: number;
+  /** Bytes the journal keeps per order once it ended (steps and outcome; the open record is gone). */
+  journalBytes: number;
   perSecond: number;
   p50: number;
   p90: number;
@@ -52,6 +58,7 @@ async function run(nc: NatsConnection, customer: string, count: number, inFlight
   const latencies: number[] = [];
   let next = 0;
   const outBefore = nc.stats().outMsgs + host.nc.stats().outMsgs;
+  const journalBefore = await journalState();
   const started = performance.now();
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
@@ -69,18 +76,29 @@ async function run(nc: NatsConnection, customer: string, count: number, inFlight
   await Promise.all(Array.from({ length: inFlight }, worker));
   const elapsed = performance.now() - started;
   const publishes = (nc.stats().outMsgs + host.nc.stats().outMsgs - outBefore) / count;
+  // The open record's removal is not awaited by the reply: let the last ones land before reading the stream.
+  await new Promise((r) => setTimeout(r, 300));
+  const journalAfter = await journalState();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   return {
     mode,
     orders: count,
     publishes,
+    // Each order also removes its open record (a delete by sequence, which adds no sequence).
+    journalWrites: (journalAfter.lastSeq - journalBefore.lastSeq) / count + 1,
+    journalBytes: (journalAfter.bytes - journalBefore.bytes) / count,
     perSecond: (count / elapsed) * 1000,
     p50: at(0.5),
     p90: at(0.9),
     p99: at(0.99),
     max: latencies.at(-1) ?? Number.NaN,
   };
+}
+
+async function journalState(): Promise<{ lastSeq: number; bytes: number }> {
+  const info = await (await jetstreamManager(nc)).streams.info("KV_durable_runs");
+  return { lastSeq: info.state.last_seq, bytes: info.state.bytes };
 }
 
 const server = await startNatsServer();
@@ -109,6 +127,8 @@ try {
       "p99 ms": r.p99.toFixed(2),
       "max ms": r.max.toFixed(2),
       "publishes/order": r.publishes.toFixed(1),
+      "journal writes/order": r.journalWrites.toFixed(1),
+      "journal bytes/order": Math.round(r.journalBytes),
     })),
   );
 } finally {

@@ -47,7 +47,7 @@ export function finishOrder(kv: KV, orderId: string, patch: Partial<OrderRecord>
     const latest = parseOrderRecord(cur);
     if (!latest || latest.orderId !== orderId) throw new Error(`order ${orderId} vanished before it was finished`);
     if (isFinal(latest)) return { result: latest };
-    const order: OrderRecord = { ...latest, ...patch, updatedAt: new Date().toISOString() };
+    const order: OrderRecord = { ...latest, ...patch, updatedAt: patch.updatedAt ?? new Date().toISOString() };
     return { write: order, result: order };
   });
 }

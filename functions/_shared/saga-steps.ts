@@ -43,8 +43,12 @@ export async function placeOrder(ctx: Context, req: OrderRequest): Promise<Order
     createdAt: now,
     updatedAt: now,
   };
-  const order = await storeNewOrder(ordersStore(ctx), draft);
-  await ctx.emit("order.created", order.orderId, { ...orderView(order) }, { eventId: stableUuid("order.created", order.orderId) });
+  // The record and the event do not depend on each other: one round trip for both. A rerun (a crash
+  // before the step was journaled) keeps the stored order, and the event's stable id stores it once.
+  const [order] = await Promise.all([
+    storeNewOrder(ordersStore(ctx), draft),
+    ctx.emit("order.created", draft.orderId, { ...orderView(draft) }, { eventId: stableUuid("order.created", draft.orderId) }),
+  ]);
   return order;
 }
 
@@ -106,9 +110,14 @@ export async function settleOrder(
   order: OrderRecord,
   end: { status: "confirmed"; paymentId: string } | { status: "cancelled"; cancelReason: CancelReason; paymentId?: string },
 ): Promise<OrderRecord> {
-  const final = await finishOrder(ordersStore(ctx), order.orderId, end);
-  const type = final.status === "confirmed" ? "order.confirmed" : "order.cancelled";
-  await ctx.emit(type, final.orderId, { ...orderView(final) }, { eventId: stableUuid(type, final.orderId) });
+  // The final record and its event in one round trip; the event is built from the same state the record gets.
+  const updatedAt = new Date().toISOString();
+  const type = end.status === "confirmed" ? "order.confirmed" : "order.cancelled";
+  const next: OrderRecord = { ...order, ...end, updatedAt };
+  const [final] = await Promise.all([
+    finishOrder(ordersStore(ctx), order.orderId, { ...end, updatedAt }),
+    ctx.emit(type, order.orderId, { ...orderView(next) }, { eventId: stableUuid(type, order.orderId) }),
+  ]);
   return final;
 }
 
