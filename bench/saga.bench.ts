@@ -13,6 +13,7 @@ import { startHost } from "../runtime/host.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { startNatsServer } from "../runtime/nats-server.ts";
 import { marketplaceFunctions } from "../test/fixtures/marketplace-functions.ts";
+import { RunsAdmin } from "../runtime/index.ts";
 
 const ORDERS = Number(process.env.SAGA_BENCH_ORDERS ?? 1000);
 const WARMUP = Number(process.env.SAGA_BENCH_WARMUP ?? 200);
@@ -54,7 +55,7 @@ async function request(nc: NatsConnection, fn: string, body: unknown, bearer: st
   return JSON.parse(msg.string()) as unknown;
 }
 
-async function run(nc: NatsConnection, customer: string, count: number, inFlight: number, mode: string): Promise<Row> {
+async function run(nc: NatsConnection, customer: string, count: number, inFlight: number, mode: string, ids: string[] = []): Promise<Row> {
   const latencies: number[] = [];
   let next = 0;
   const outBefore = nc.stats().outMsgs + host.nc.stats().outMsgs;
@@ -68,8 +69,9 @@ async function run(nc: NatsConnection, customer: string, count: number, inFlight
         "create_order",
         { items: [{ sku: `bench-${i % 4}`, quantity: 1 }], paymentMethod: "pm_card_visa" },
         customer,
-      )) as { status: string };
+      )) as { status: string; orderId: string };
       latencies.push(performance.now() - t0);
+      ids.push(order.orderId);
       if (order.status !== "confirmed") throw new Error(`order ${i} is ${order.status}, expected confirmed`);
     }
   };
@@ -96,6 +98,35 @@ async function run(nc: NatsConnection, customer: string, count: number, inFlight
   };
 }
 
+/**
+ * Median time per part of an order, from what the journal records: each step's own duration, the
+ * gaps between steps (journaling the previous step's record), the start (the open record and the
+ * handler reaching its first step) and the end (order record and event, then the outcome record).
+ */
+async function profile(ids: string[]): Promise<Record<string, string>> {
+  const admin = await RunsAdmin.open(nc);
+  const parts = new Map<string, number[]>();
+  const add = (name: string, ms: number) => parts.set(name, [...(parts.get(name) ?? []), ms]);
+  for (const id of ids) {
+    const run = await admin.show(id, "create_order");
+    let at = run.createdAt;
+    add("open record → first step", (run.steps[0]?.startedAt ?? at) - at);
+    for (const [i, step] of run.steps.entries()) {
+      if (i > 0) add("journal write of the step before", step.startedAt - at);
+      add(`step ${step.name}`, step.ms);
+      at = step.startedAt + step.ms;
+    }
+    if (run.endedAt !== undefined) add("last step → outcome recorded (settle + final)", run.endedAt - at);
+    if (run.endedAt !== undefined) add("total inside the instance", run.endedAt - run.createdAt);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, values] of parts) {
+    values.sort((a, b) => a - b);
+    out[name] = (values[Math.floor(values.length / 2)] ?? 0).toFixed(2);
+  }
+  return out;
+}
+
 async function journalState(): Promise<{ lastSeq: number; bytes: number }> {
   const info = await (await jetstreamManager(nc)).streams.info("KV_durable_runs");
   return { lastSeq: info.state.last_seq, bytes: info.state.bytes };
@@ -110,8 +141,9 @@ try {
   for (let i = 0; i < 4; i++)
     await request(nc, "put_product", { sku: `bench-${i}`, name: `Bench ${i}`, priceCents: 1000 + i, onHand: 1_000_000 }, admin);
   await run(nc, customer, WARMUP, 1, "warmup");
+  const serial: string[] = [];
   const rows = [
-    await run(nc, customer, ORDERS, 1, "1 in flight"),
+    await run(nc, customer, ORDERS, 1, "1 in flight", serial),
     await run(nc, customer, ORDERS, CONCURRENCY, `${CONCURRENCY} in flight`),
   ];
   console.log(
@@ -131,6 +163,8 @@ try {
       "journal bytes/order": Math.round(r.journalBytes),
     })),
   );
+  console.log("where the time of one order goes (1 in flight, medians from the journal's own timings, ms):");
+  console.table(await profile(serial.slice(0, 200)));
 } finally {
   await nc.close();
   await host.stop(2000);
