@@ -49,6 +49,10 @@ export async function placeOrder(ctx: Context, req: OrderRequest): Promise<Order
     storeNewOrder(ordersStore(ctx), draft),
     ctx.emit("order.created", draft.orderId, { ...orderView(draft) }, { eventId: stableUuid("order.created", draft.orderId) }),
   ]);
+  // The order outlives the journal's retention: a key reused after that is still told apart.
+  if (order.requestFingerprint !== draft.requestFingerprint) {
+    throw new FunctionError(422, "this Idempotency-Key was already used with a different order; use a new key for a new order");
+  }
   return order;
 }
 

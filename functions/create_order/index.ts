@@ -9,7 +9,7 @@ import orderSchema from "../../schemas/order.json" with { type: "json" };
 import request from "../../schemas/create_order.request.json" with { type: "json" };
 import response from "../../schemas/create_order.response.json" with { type: "json" };
 import type { CreateOrderRequest, CreateOrderResponse } from "../../schemas/types.ts";
-import { type CancelReason, type OrderRecord, ORDERS_BUCKET, orderView } from "../_shared/order-record.ts";
+import { type CancelReason, type OrderRecord, ORDERS_BUCKET, isFinal, orderView } from "../_shared/order-record.ts";
 import { PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
 import { refundPayment } from "../_shared/payment-refund.ts";
 import { crashPoint } from "../_shared/saga-crash.ts";
@@ -44,6 +44,8 @@ export default defineFunction<CreateOrderRequest, CreateOrderResponse>({
       placeOrder(ctx, { orderId, customerId, items: input.items, paymentMethod: input.paymentMethod, idempotencyKey: key }),
     );
     crashPoint("after_place");
+    // An order already final (its key repeated after the journal forgot the invocation): the same reply, nothing run again.
+    if (isFinal(order)) return orderView(order);
     // A reservation made by an earlier run may have expired meanwhile: the payment step checks it first.
     let reservedNow = false;
     const reserved = await ctx.step("reserve", () => ((reservedNow = true), reserveStock(ctx, order)));

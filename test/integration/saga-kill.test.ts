@@ -97,14 +97,30 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
           for (let k = 0; k < batch; k++, done++) {
             const key = `kill-${point}-${done}`;
             keys.push(key);
-            // The reply never comes (the child dies first); the request is only the trigger.
-            void send(
-              m.nc,
-              "fn.create_order",
-              { items: [{ sku: SKU, quantity: 2 }], paymentMethod: "pm_card_visa" },
-              { headers: { Authorization: `Bearer ${m.tokens.customer}`, "Idempotency-Key": key }, timeout: 5_000 },
-            ).catch(() => undefined);
-            await eventually(() => killed > k, 15_000, `the child that took ${key} to be killed at ${point}`);
+            // The reply never comes (the child dies first); the request is only the trigger. One sent
+            // while the server still routes to the child killed just before is lost: send it again.
+            let inFlight = false;
+            const trigger = () => {
+              inFlight = true;
+              void send(
+                m.nc,
+                "fn.create_order",
+                { items: [{ sku: SKU, quantity: 2 }], paymentMethod: "pm_card_visa" },
+                { headers: { Authorization: `Bearer ${m.tokens.customer}`, "Idempotency-Key": key }, timeout: 2_000 },
+              )
+                .catch(() => undefined)
+                .finally(() => (inFlight = false));
+            };
+            trigger();
+            await eventually(
+              () => {
+                if (killed > k) return true;
+                if (!inFlight) trigger();
+                return false;
+              },
+              30_000,
+              `the child that took ${key} to be killed at ${point}`,
+            );
           }
         }
       }
