@@ -25,7 +25,8 @@ import { type Marketplace, marketplaceFunctions, readEvents, startMarketplace } 
 // after_pay and before_commit are one boundary: kill at each distinct one.
 const BOUNDARIES = CRASH_POINTS.filter((p) => p !== "before_commit");
 const KILLS = Number(process.env.NFN_SAGA_KILLS ?? 1);
-const LEASE_MS = 1_000;
+// Long enough that a repeat of the previous key still in flight cannot take that key over in a live child.
+const LEASE_MS = 5_000;
 const BATCH = 6;
 const SKU = "aceite-kill-1l";
 const STOCKED = 100_000;
@@ -106,7 +107,7 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
                 m.nc,
                 "fn.create_order",
                 { items: [{ sku: SKU, quantity: 2 }], paymentMethod: "pm_card_visa" },
-                { headers: { Authorization: `Bearer ${m.tokens.customer}`, "Idempotency-Key": key }, timeout: 2_000 },
+                { headers: { Authorization: `Bearer ${m.tokens.customer}`, "Idempotency-Key": key }, timeout: 5_000 },
               )
                 .catch(() => undefined)
                 .finally(() => (inFlight = false));
@@ -118,7 +119,7 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
                 if (!inFlight) trigger();
                 return false;
               },
-              30_000,
+              60_000,
               `the child that took ${key} to be killed at ${point}`,
             );
           }
