@@ -4,7 +4,7 @@
  * place an operation's events in a time window without scanning the whole EVENTS stream.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CORRELATION_ID } from "../runtime/headers.ts";
+import { CORRELATION_ID, IDEMPOTENCY_KEY } from "../runtime/headers.ts";
 
 /** One invocation as the gateway saw it. */
 export interface RequestRecord {
@@ -16,6 +16,8 @@ export interface RequestRecord {
   traceId: string;
   /** As the caller sent it ("" when none: the function then made one the gateway cannot see). */
   correlationId: string;
+  /** As the caller sent it ("" when none or not id-like): a durable function's invocation id. */
+  idempotencyKey: string;
 }
 
 /** How many invocations are kept. */
@@ -48,10 +50,10 @@ export class RequestLog {
     return out;
   }
 
-  /** Every kept invocation whose trace id or correlation id is `id`, oldest first. */
+  /** Every kept invocation whose trace id, correlation id or Idempotency-Key is `id`, oldest first. */
   find(id: string): RequestRecord[] {
     return this.latest()
-      .filter((r) => r.traceId === id || r.correlationId === id)
+      .filter((r) => r.traceId === id || r.correlationId === id || r.idempotencyKey === id)
       .reverse();
   }
 
@@ -61,6 +63,7 @@ export class RequestLog {
     const started = performance.now();
     res.once("finish", () => {
       const correlation = req.headers[CORRELATION_ID.toLowerCase()];
+      const key = req.headers[IDEMPOTENCY_KEY.toLowerCase()];
       const traceparent = res.getHeader("traceparent");
       this.record(
         at,
@@ -69,6 +72,7 @@ export class RequestLog {
         typeof correlation === "string" ? correlation : undefined,
         res.statusCode,
         typeof traceparent === "string" ? traceparent : undefined,
+        typeof key === "string" ? key : undefined,
       );
     });
   }
@@ -84,6 +88,7 @@ export class RequestLog {
     correlation: string | undefined,
     status: number,
     traceparent: string | null | undefined,
+    key: string | undefined,
   ): void {
     const name = path.slice("/fn/".length);
     this.add({
@@ -94,6 +99,7 @@ export class RequestLog {
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       traceId: /^00-([0-9a-f]{32})-/.exec(traceparent ?? "")?.[1] ?? "",
       correlationId: correlation !== undefined && SAFE_ID.test(correlation) ? correlation : "",
+      idempotencyKey: key !== undefined && SAFE_ID.test(key) ? key : "",
     });
   }
 }
