@@ -46,16 +46,17 @@ describe("gateway: POST /fn/<name>", () => {
       headers: {
         "content-type": "application/json",
         "nfn-correlation-id": "edge-bytes-1",
+        "idempotency-key": "edge-key-1",
         traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
       },
       body: JSON.stringify({ text }),
     });
     assert.equal(res.status, 200);
     const bytes = Buffer.from(await res.arrayBuffer());
-    const expected = { text, authorization: null, idempotencyKey: null, traceId, correlationId: "edge-bytes-1" };
+    const expected = { text, authorization: null, idempotencyKey: "edge-key-1", traceId, correlationId: "edge-bytes-1" };
     assert.equal(bytes.toString("utf8"), JSON.stringify(expected));
     assert.equal(Number(res.headers.get("content-length")), bytes.length);
-    for (const id of ["edge-bytes-1", traceId]) {
+    for (const id of ["edge-bytes-1", traceId, "edge-key-1"]) {
       const trace = (await (await fetch(`${sys.gateway.url}/dashboard/trace/${id}`)).json()) as {
         steps: { kind: string; fn: string; status: number }[];
       };
