@@ -77,7 +77,11 @@ export class RequestLog {
     });
   }
 
-  private record(
+  /**
+   * Records one finished invocation: `at` epoch ms and `started` (performance.now()) when it
+   * arrived, its path, the caller's correlation id, the status and the traceparent it answered with.
+   */
+  record(
     at: number,
     started: number,
     path: string,

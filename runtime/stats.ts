@@ -4,6 +4,7 @@
  * one: it is counted apart, in `data.accepted`.
  */
 import { type ViewLag, viewLags } from "./view.ts";
+import { type KeyedCounters, keyedStats } from "./keyed.ts";
 
 /** How many recent request durations the latency percentiles are computed over. */
 export const LATENCY_WINDOW = 4096;
@@ -141,9 +142,13 @@ export class EndpointStats {
   }
 }
 
-function withViews(fn: string): { views?: Record<string, ViewLag> } {
+function withViews(fn: string): { views?: Record<string, ViewLag>; keyed?: Record<string, KeyedCounters> } {
   const views = viewLags(fn);
-  return Object.keys(views).length > 0 ? { views } : {};
+  const keyed = keyedStats(fn);
+  return {
+    ...(Object.keys(views).length > 0 ? { views } : {}),
+    ...(Object.keys(keyed).length > 0 ? { keyed } : {}),
+  };
 }
 
 /** Nearest-rank percentile of an ascending array; 0 when empty. */

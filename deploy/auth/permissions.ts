@@ -1,6 +1,6 @@
 /**
  * Least-privilege NATS permissions computed from the functions' declarations (serves, calls, kv,
- * streams, emits, trigger, visibility), per function and per role. Never written by hand: re-run
+ * views, streams, emits, trigger, visibility), per function and per role. Never written by hand: re-run
  * `nfn auth init` after changing a declaration.
  */
 import type { FunctionDefinition } from "../../runtime/define-function.ts";
@@ -71,6 +71,8 @@ export function functionPermissions(
   if (def.auth) calls.add("verify_token");
   for (const fn of calls) publish.push(endpointSubject(settings, fn));
   for (const bucket of def.kv ?? []) publish.push(...kvReadWriteSubjects(bucket));
+  // A bucket only read through a view: gets and watches (and creating it empty), never $KV puts or deletes.
+  for (const bucket of def.views ?? []) publish.push(...kvReadSubjects(bucket));
   for (const stream of def.streams ?? []) publish.push(...streamOwnSubjects(stream));
   for (const type of def.emits ?? []) publish.push(eventSubject(type));
   if (def.trigger) {
