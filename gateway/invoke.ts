@@ -65,7 +65,7 @@ export function invoke(req: IncomingMessage, res: ServerResponse, deps: InvokeDe
     // Only served names become label values: anything a client types would grow the series without bound.
     m.observe(deps.discovery.has(name) ? name : UNKNOWN, status, (performance.now() - started) / 1000);
     endSpan?.(status >= 400 ? status : undefined);
-    deps.requests?.record(at, started, path, header(req, "nfn-correlation-id"), status, traceparent);
+    deps.requests?.record(at, started, path, header(req, "nfn-correlation-id"), status, traceparent, header(req, "idempotency-key"));
   };
   forward(req, res, deps, name, traceparent, m).then(finish, (err: unknown) => {
     const fe = toFunctionError(err);
