@@ -3,8 +3,6 @@
  * trace and correlation id), in a fixed-size ring, so the dashboard can show recent requests and
  * place an operation's events in a time window without scanning the whole EVENTS stream.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { CORRELATION_ID, IDEMPOTENCY_KEY } from "../runtime/headers.ts";
 
 /** One invocation as the gateway saw it. */
 export interface RequestRecord {
@@ -55,26 +53,6 @@ export class RequestLog {
     return this.latest()
       .filter((r) => r.traceId === id || r.correlationId === id || r.idempotencyKey === id)
       .reverse();
-  }
-
-  /** Records the invocation `req` once its node:http response has been sent. */
-  track(req: IncomingMessage, res: ServerResponse): void {
-    const at = Date.now();
-    const started = performance.now();
-    res.once("finish", () => {
-      const correlation = req.headers[CORRELATION_ID.toLowerCase()];
-      const key = req.headers[IDEMPOTENCY_KEY.toLowerCase()];
-      const traceparent = res.getHeader("traceparent");
-      this.record(
-        at,
-        started,
-        (req.url ?? "").split("?")[0] ?? "",
-        typeof correlation === "string" ? correlation : undefined,
-        res.statusCode,
-        typeof traceparent === "string" ? traceparent : undefined,
-        typeof key === "string" ? key : undefined,
-      );
-    });
   }
 
   /**
