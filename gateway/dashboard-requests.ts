@@ -57,7 +57,8 @@ export class RequestLog {
 
   /**
    * Records one finished invocation: `at` epoch ms and `started` (performance.now()) when it
-   * arrived, its path, the caller's correlation id, the status and the traceparent it answered with.
+   * arrived, its path, the caller's correlation id, the status, the traceparent it answered with,
+   * and the caller's Idempotency-Key (a durable function's invocation id).
    */
   record(
     at: number,
@@ -66,7 +67,7 @@ export class RequestLog {
     correlation: string | undefined,
     status: number,
     traceparent: string | null | undefined,
-    key: string | undefined,
+    key?: string,
   ): void {
     const name = path.slice("/fn/".length);
     this.add({

@@ -165,6 +165,15 @@ export async function sendInvoke(event) {
   }
 }
 
+// A 202 names the durable invocation that goes on: its steps are one click away (the trace looks it up by id).
+function runLink(json) {
+  const first = json?.error?.code === 202 && Array.isArray(json.error.details) ? json.error.details[0] : undefined;
+  const id = first && typeof first.invocationId === "string" ? first.invocationId : "";
+  return /^[A-Za-z0-9._:-]{1,64}$/.test(id)
+    ? `<button type="button" class="link" id="reply-run" data-trace="${esc(id)}">steps of invocation ${esc(id)} →</button>`
+    : "";
+}
+
 function renderReply({ status, text, ms: took, correlationId, fn }) {
   let json;
   try {
@@ -180,6 +189,7 @@ function renderReply({ status, text, ms: took, correlationId, fn }) {
     (correlationId
       ? `<button type="button" class="link" id="reply-trace" data-id="${esc(correlationId)}">trace this operation →</button>`
       : "") +
+    runLink(json) +
     `</div>`;
   let detail = "";
   const error = json && json.error;

@@ -263,6 +263,22 @@ describe("dashboard in headless Chromium", { skip }, () => {
     assert.match(rows[2] ?? "", /confirm[\s\S]*done/);
   });
 
+  test("a 202 reply links to the steps of the invocation that goes on, sleeping", async () => {
+    await page.locator('#fn-tabs .tab[data-fn="gw_durable"]').click();
+    await page.locator('[id="field-sleepMs"]').fill("20000");
+    if (!(await page.locator("#hdr-idem").isVisible())) await page.locator("details.headers summary").click();
+    await page.locator("#hdr-idem").fill("e2e-durable-2");
+    await page.locator("#invoke-send").click();
+    await page.locator("#reply-status", { hasText: "202" }).waitFor({ timeout: 15_000 });
+    await page.locator("#reply-run").click();
+    await page.locator("#trace-view h3.run-head", { hasText: "e2e-durable-2" }).waitFor({ timeout: 15_000 });
+    assert.match(await page.locator("#trace-view h3.run-head").first().innerText(), /waiting/);
+    assert.match(await page.locator("#trace-view p.wake").first().innerText(), /sleeping until/);
+    const rows = await page.locator("#trace-view tr.run-step").allInnerTexts();
+    assert.match(rows[0] ?? "", /quote[\s\S]*done/);
+    assert.match(rows[1] ?? "", /sleep[\s\S]*waiting/);
+  });
+
   test("lists parked events and replays one to its consumer", async () => {
     // Two cancelled orders so far, each failed gw_parker twice and was parked.
     await eventually(

@@ -65,13 +65,14 @@ describe("durable waits are found by key, not by offering each event to every op
   const hooks = new Cleanup();
   let nc: NatsConnection;
   let host: Host;
+  let config: ReturnType<typeof configFromEnv>;
   let admin: RunsAdmin;
   let runs: KV;
   after(() => hooks.run());
 
   before(async () => {
     const server = await natsServer(hooks);
-    const config = configFromEnv({ NATS_URL: server.url, LOG_LEVEL: "silent" });
+    config = configFromEnv({ NATS_URL: server.url, LOG_LEVEL: "silent" });
     host = await startHost([waitBy], { config, log: createLogger({}, "silent") });
     hooks.after(() => host.stop(1000));
     nc = await natsClient(hooks, server);
@@ -183,5 +184,16 @@ describe("durable waits are found by key, not by offering each event to every op
     await publish("parcel.scanned", "ghost", {}, "ghost-op");
     await eventually(async () => (await indexKeys()).length === 0, 10_000, "the stale key to be swept");
     assert.ok(waitIndexStats.keysRead - before.keysRead >= 1);
+  });
+  it("another instance wakes a wait the stopped instance suspended", async () => {
+    await start("moved-wait", { agg: "parcel-moved", waitMs: 120_000 });
+    await eventually(async () => (await indexKeys()).length === 1, 10_000, "the wait to be filed");
+    const other = await startHost([waitBy], { config, log: createLogger({}, "silent") });
+    hooks.after(() => other.stop(1000));
+    await host.stop(1000);
+    const event = await publish("parcel.scanned", "parcel-moved", {}, "op-moved");
+    await eventually(async () => (await admin.show("moved-wait")).status === "done", 15_000, "the other instance to end the wait");
+    const reply = await send(nc, "fn.wait_by", { agg: "parcel-moved", waitMs: 120_000 }, { headers: { "Idempotency-Key": "moved-wait" } });
+    assert.deepEqual(reply.body, { eventId: event.eventId });
   });
 });
