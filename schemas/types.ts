@@ -149,6 +149,8 @@ export type ProcessPaymentRequest = {
   currency: ProcessPaymentRequestCurrency;
   /** A payment method id: pm_card_visa succeeds, pm_card_chargeDeclined is declined (402) */
   method: string;
+  /** The caller's key for this charge (create_order sends its pay step's key): a repeat with another key for the same order gets 422 */
+  idempotencyKey?: string;
 };
 
 /** Order id (a UUID for orders made by create_order) */

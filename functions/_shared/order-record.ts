@@ -1,9 +1,7 @@
-/** The order as stored in KV: the saga's state machine, and the reply a client sees. */
+/** The order as stored in KV: what get_order reads and create_order replies (the saga's progress lives in its durable journal). */
 
 /** KV bucket of orders, keyed by orderId. */
 export const ORDERS_BUCKET = "orders";
-/** KV bucket listing orders not yet final (key = orderId), so recovery never scans every order. */
-export const OPEN_ORDERS_BUCKET = "orders_open";
 
 /** One line of an order, priced from the catalog when the order was made. */
 export interface OrderLine {
@@ -11,12 +9,6 @@ export interface OrderLine {
   quantity: number;
   priceCents: number;
 }
-
-/**
- * Where the saga stands. `status` is what a client sees; `step` is the last completed step of a
- * pending order (recovery continues from it): created → reserved → paid → confirmed, or releasing → cancelled.
- */
-export type OrderStep = "created" | "reserved" | "paid" | "releasing" | "done";
 
 /** Why an order was cancelled. */
 export type CancelReason = "out_of_stock" | "payment_declined" | "reservation_expired";
@@ -26,7 +18,6 @@ export interface OrderRecord {
   orderId: string;
   customerId: string;
   status: "pending" | "confirmed" | "cancelled";
-  step: OrderStep;
   cancelReason?: CancelReason;
   items: OrderLine[];
   totalCents: number;

@@ -31,6 +31,8 @@ export interface PaymentRecord {
   amountCents: number;
   currency: string;
   method: string;
+  /** The key the charge was asked with (create_order: its pay step's key), when one was given. */
+  idempotencyKey?: string;
   status: "succeeded" | "declined" | "refunded";
   declineReason?: string;
   createdAt: string;

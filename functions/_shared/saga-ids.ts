@@ -1,5 +1,6 @@
 /** Stable ids and payload fingerprints for the saga: the same business key always gives the same id. */
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../../runtime/canonical-json.ts";
 
 /** A UUID (version 8, RFC 9562 "custom") derived from `parts`; equal parts give equal ids. */
 export function stableUuid(...parts: string[]): string {
@@ -13,17 +14,6 @@ export function stableUuid(...parts: string[]): string {
 /** sha256 of `value` serialised with sorted object keys, so key order in a payload does not matter. */
 export function fingerprint(value: unknown): string {
   return createHash("sha256").update(canonicalJson(value)).digest("hex");
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 /** True when a KV create or compare-and-set lost the race (the runtime's one definition). */

@@ -1,20 +1,20 @@
-/** create_order: the order saga (verify → pending → reserve → pay → commit → confirmed, or release → cancelled). */
-import { randomUUID } from "node:crypto";
-import { FunctionError, defineFunction, type Context } from "../../runtime/index.ts";
+/**
+ * create_order: the order saga as a durable function (price → reserve → pay → commit → confirmed,
+ * or release [and refund] → cancelled). Each step is journaled; a crash resumes after the last
+ * finished one on any instance once the lease expires, so no order is left pending.
+ */
+import { defineFunction, type Context } from "../../runtime/index.ts";
 import common from "../../schemas/common.json" with { type: "json" };
 import orderSchema from "../../schemas/order.json" with { type: "json" };
 import request from "../../schemas/create_order.request.json" with { type: "json" };
 import response from "../../schemas/create_order.response.json" with { type: "json" };
 import type { CreateOrderRequest, CreateOrderResponse } from "../../schemas/types.ts";
-import { type OrderRecord, isFinal, orderView } from "../_shared/order-record.ts";
-import { priceOrder } from "../_shared/order-pricing.ts";
-import { type StoredOrder, createOrder, loadOrder, openOrdersBucket, ordersStore } from "../_shared/order-store.ts";
-import { recoverOrders } from "../_shared/saga-recovery.ts";
-import { driveOrder } from "../_shared/saga-steps.ts";
-import { fingerprint, stableUuid } from "../_shared/saga-ids.ts";
-import { recoverySettings } from "./recovery-settings.ts";
+import { type CancelReason, type OrderRecord, ORDERS_BUCKET, isFinal, orderView } from "../_shared/order-record.ts";
 import { PAYMENTS_BUCKET } from "../_shared/payment-store.ts";
-import { OPEN_ORDERS_BUCKET, ORDERS_BUCKET } from "../_shared/order-record.ts";
+import { refundPayment } from "../_shared/payment-refund.ts";
+import { crashPoint } from "../_shared/saga-crash.ts";
+import { stableUuid } from "../_shared/saga-ids.ts";
+import { commitStock, needsCaller, payOrder, placeOrder, releaseStock, reserveStock, settleOrder } from "../_shared/saga-steps.ts";
 
 export default defineFunction<CreateOrderRequest, CreateOrderResponse>({
   name: "create_order",
@@ -22,77 +22,50 @@ export default defineFunction<CreateOrderRequest, CreateOrderResponse>({
   description: "Places an order: reserves stock, charges the payment method, commits; replies confirmed or cancelled",
   request,
   response,
-  kv: [ORDERS_BUCKET, OPEN_ORDERS_BUCKET, PAYMENTS_BUCKET],
+  kv: [ORDERS_BUCKET, PAYMENTS_BUCKET],
   emits: ["order.created", "order.confirmed", "order.cancelled", "payment.refunded"],
   sharedSchemas: [common, orderSchema],
   auth: { scopes: ["orders:write"] },
   calls: ["check_inventory", "reserve_stock", "process_payment", "commit_stock", "release_stock"],
   limits: { timeoutMs: 10_000, maxInFlight: 512 },
-  timers: [
-    {
-      name: "recover-orders",
-      // Getters: NFN_ORDER_RECOVERY_* set before the host starts are honoured, also in tests.
-      get everyMs() {
-        return recoverySettings(process.env).everyMs;
-      },
-      async run(ctx) {
-        await recoverOrders(ctx, { graceMs: recoverySettings(process.env).graceMs });
-      },
-    },
-  ],
+  durable: {
+    // Keys are per customer: the order (and invocation) id is derived from (customer, key).
+    invocationId: (key, caller) => stableUuid("order", caller?.sub ?? "", key),
+    // No responders, a timeout or the store away leaves the order pending and resumed, never cancelled.
+    transientErrors: "resume",
+  },
   async handler(input, ctx) {
     const customerId = ctx.caller?.sub;
-    if (!customerId) throw new FunctionError(401, "create_order needs a verified caller: send Authorization: Bearer <jwt>");
+    const orderId = ctx.invocationId;
+    if (!customerId || !orderId) throw needsCaller();
     const key = ctx.header("Idempotency-Key");
-    if (key !== undefined && key.length > 255)
-      throw new FunctionError(400, "Idempotency-Key is longer than 255 characters", [{ path: "", message: "Idempotency-Key too long" }]);
-    const requestFingerprint = fingerprint(input);
-    // With a key, the order id is derived from (customer, key): storing the order is the idempotency lock.
-    const orderId = key === undefined ? randomUUID() : stableUuid("order", customerId, key);
-    const orders = ordersStore(ctx);
-    if (key !== undefined) {
-      const existing = await loadOrder(orders, orderId);
-      if (existing) return replay(existing, requestFingerprint);
-    }
-    const open = await openOrdersBucket(ctx);
-    // Indexed as open before it exists, so that no crash can leave an order recovery cannot find.
-    const [{ lines, totalCents }] = await Promise.all([priceOrder(ctx, input.items), open.put(orderId, String(Date.now()))]);
-    const now = new Date().toISOString();
-    const record: OrderRecord = {
-      orderId,
-      customerId,
-      status: "pending",
-      step: "created",
-      items: lines,
-      totalCents,
-      currency: "EUR",
-      paymentMethod: input.paymentMethod,
-      requestFingerprint,
-      ...(key === undefined ? {} : { idempotencyKey: key }),
-      createdAt: now,
-      updatedAt: now,
-    };
-    const created = await createOrder(orders, record);
-    if (!created) {
-      const existing = await loadOrder(orders, orderId);
-      if (!existing) throw new FunctionError(409, `order ${orderId} is being created by a concurrent request; retry`);
-      return replay(existing, requestFingerprint);
-    }
-    await emitCreated(ctx, record);
-    const final = await driveOrder(ctx, orders, created);
-    return orderView(final.order);
+    crashPoint("before_place");
+    const order = await ctx.step("place", () =>
+      placeOrder(ctx, { orderId, customerId, items: input.items, paymentMethod: input.paymentMethod, idempotencyKey: key }),
+    );
+    crashPoint("after_place");
+    // An order already final (its key repeated after the journal forgot the invocation): the same reply, nothing run again.
+    if (isFinal(order)) return orderView(order);
+    // A reservation made by an earlier run may have expired meanwhile: the payment step checks it first.
+    let reservedNow = false;
+    const reserved = await ctx.step("reserve", () => ((reservedNow = true), reserveStock(ctx, order)));
+    if (!reserved.ok) return cancel(ctx, order, reserved.reason);
+    crashPoint("after_reserve");
+    const paid = await ctx.step("pay", ({ key: paymentKey }) => payOrder(ctx, order, paymentKey, !reservedNow));
+    if (!paid.ok) return cancel(ctx, order, paid.reason);
+    crashPoint("after_pay");
+    crashPoint("before_commit");
+    const committed = await ctx.step("commit", () => commitStock(ctx, order));
+    if (!committed.ok) return cancel(ctx, order, committed.reason, paid.paymentId);
+    crashPoint("after_commit");
+    return orderView(await settleOrder(ctx, order, { status: "confirmed", paymentId: paid.paymentId }));
   },
 });
 
-function replay(existing: StoredOrder, requestFingerprint: string): CreateOrderResponse {
-  const { order } = existing;
-  if (order.requestFingerprint !== requestFingerprint) {
-    throw new FunctionError(422, "this Idempotency-Key was already used with a different order; use a new key for a new order");
-  }
-  if (!isFinal(order)) throw new FunctionError(409, "an order with this Idempotency-Key is still in progress; retry in a moment");
-  return orderView(order);
-}
-
-async function emitCreated(ctx: Context, order: OrderRecord): Promise<void> {
-  await ctx.emit("order.created", order.orderId, { ...orderView(order) }, { eventId: stableUuid("order.created", order.orderId) });
+// Compensation as steps: refund what may have been charged (a no-op when nothing was), release the stock.
+async function cancel(ctx: Context, order: OrderRecord, reason: CancelReason, paymentId?: string): Promise<CreateOrderResponse> {
+  if (reason === "reservation_expired") await ctx.step("refund", () => refundPayment(ctx, order.orderId));
+  await ctx.step("release", () => releaseStock(ctx, order));
+  const end = { status: "cancelled" as const, cancelReason: reason, ...(paymentId ? { paymentId } : {}) };
+  return orderView(await settleOrder(ctx, order, end));
 }

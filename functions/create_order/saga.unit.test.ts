@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fingerprint, isRevisionConflict, stableUuid } from "../_shared/saga-ids.ts";
 import { orderView, type OrderRecord } from "../_shared/order-record.ts";
-import { recoverySettings } from "./recovery-settings.ts";
+import { resolveDurableOptions } from "../../runtime/durable/options.ts";
+import createOrder from "./index.ts";
 
 void test("stableUuid gives the same RFC 9562 version-8 UUID for the same parts and another for other parts", () => {
   const a = stableUuid("order", "customer-1", "key-1");
@@ -31,7 +32,6 @@ void test("the order view carries cancelReason only when cancelled and never the
     orderId: "o-1",
     customerId: "c-1",
     status: "cancelled",
-    step: "done",
     cancelReason: "payment_declined",
     items: [{ sku: "x", quantity: 1, priceCents: 100 }],
     totalCents: 100,
@@ -48,11 +48,24 @@ void test("the order view carries cancelReason only when cancelled and never the
   assert.equal("cancelReason" in orderView({ ...record, status: "confirmed", cancelReason: undefined }), false);
 });
 
-void test("recovery settings default to 15 s / 30 s and refuse a value that is not a positive integer", () => {
-  assert.deepEqual(recoverySettings({}), { everyMs: 15_000, graceMs: 30_000 });
-  assert.deepEqual(recoverySettings({ NFN_ORDER_RECOVERY_EVERY_MS: "200", NFN_ORDER_RECOVERY_GRACE_MS: "500" }), {
-    everyMs: 200,
-    graceMs: 500,
+void test("takeover settings default to a 15 s lease and 1 s polls and refuse a value that is not a positive integer", () => {
+  const durable = createOrder.durable ?? true;
+  assert.deepEqual(pick(resolveDurableOptions("create_order", durable, {})), { leaseMs: 15_000, pollMs: 1_000, transientErrors: "resume" });
+  assert.deepEqual(pick(resolveDurableOptions("create_order", durable, { NFN_DURABLE_LEASE_MS: "200", NFN_DURABLE_POLL_MS: "500" })), {
+    leaseMs: 200,
+    pollMs: 500,
+    transientErrors: "resume",
   });
-  assert.throws(() => recoverySettings({ NFN_ORDER_RECOVERY_GRACE_MS: "soon" }), /NFN_ORDER_RECOVERY_GRACE_MS=soon/);
+  assert.throws(() => resolveDurableOptions("create_order", durable, { NFN_DURABLE_LEASE_MS: "soon" }), /NFN_DURABLE_LEASE_MS=soon/);
 });
+
+void test("create_order scopes an Idempotency-Key per customer: its invocation id is the order id of (customer, key)", () => {
+  const options = resolveDurableOptions("create_order", createOrder.durable ?? true, {});
+  const caller = { sub: "customer-1", scopes: [], claims: {} };
+  assert.equal(options.invocationId?.("key-1", caller), stableUuid("order", "customer-1", "key-1"));
+  assert.notEqual(options.invocationId?.("key-1", caller), options.invocationId?.("key-1", { ...caller, sub: "customer-2" }));
+});
+
+function pick(o: { leaseMs: number; pollMs: number; transientErrors: string }) {
+  return { leaseMs: o.leaseMs, pollMs: o.pollMs, transientErrors: o.transientErrors };
+}

@@ -47,6 +47,7 @@ function newRecord(input: ProcessPaymentRequest): PaymentRecord {
     amountCents: input.amountCents,
     currency: input.currency,
     method: input.method,
+    ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
     status: outcome.status,
     ...(outcome.status === "declined" ? { declineReason: outcome.reason } : {}),
     createdAt: new Date().toISOString(),
@@ -59,6 +60,10 @@ async function replay(ctx: Context, input: ProcessPaymentRequest, record: Paymen
   if (record.orderId !== input.orderId) throw new Error("payment record stored under another order's key");
   if (record.amountCents !== input.amountCents || record.currency !== input.currency || record.method !== input.method) {
     throw new FunctionError(422, "this order already has a payment with other terms; a payment is made once per order");
+  }
+  // Keyed by its caller (create_order's pay step): another key for the same order is another charge, refused.
+  if (record.idempotencyKey !== undefined && input.idempotencyKey !== undefined && record.idempotencyKey !== input.idempotencyKey) {
+    throw new FunctionError(422, "this order already has a payment made with another idempotency key; a payment is made once per order");
   }
   if (record.status === "refunded") {
     throw new FunctionError(409, "the payment of this order was refunded; place a new order to pay again");

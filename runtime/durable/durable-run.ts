@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { isFunctionError } from "../errors.ts";
+import { isTransientError } from "./transient.ts";
 import type { DomainEvent } from "../types.ts";
 import type { Journal } from "./journal.ts";
 import { MAX_RECORD_BYTES } from "./journal.ts";
@@ -35,6 +36,8 @@ export class DurableRun implements DurableContext {
     /** False for a first run: nothing can be journaled yet, so no step is read. */
     private replaying: boolean,
     private readonly waitable: ReadonlySet<string>,
+    /** `transientErrors: "resume"`: a step's transient error is not journaled, so a later run tries the step again. */
+    private readonly resumeTransient = false,
   ) {}
 
   get invocationId(): string {
@@ -169,6 +172,7 @@ export class DurableRun implements DurableContext {
           await new Promise((r) => setTimeout(r, options.backoffMs ?? 100));
           continue;
         }
+        if (this.resumeTransient && isTransientError(err)) throw err;
         record = {
           v: 1,
           n,

@@ -3,7 +3,7 @@
  * while the run goes on. At most one instance holds it; a run that loses it stops at its next step.
  */
 import type { Journal } from "./journal.ts";
-import type { OpenRecord, Wake } from "./records.ts";
+import type { OpenRecord, StoredError, Wake } from "./records.ts";
 
 /** Held by the run that owns an invocation. */
 export class Lease {
@@ -59,6 +59,25 @@ export class Lease {
       this.record = current.value;
       this.revision = current.revision;
     }
+  }
+
+  /**
+   * Gives the invocation up after a transient error: still running, no owner, resumable by any
+   * instance from `until`. False when the lease was lost first (the new owner goes on).
+   */
+  async backOff(until: number, error: StoredError): Promise<boolean> {
+    for (let tries = 0; tries < 3 && !this.lost; tries++) {
+      const next: OpenRecord = { ...this.record, owner: undefined, leaseUntil: until, lastError: error };
+      const rev = await this.journal.updateOpen(next, this.revision);
+      if (rev !== undefined) {
+        this.record = next;
+        this.revision = rev;
+        this.lost = true; // no longer ours: a later step of this run must not go on
+        return true;
+      }
+      await this.renew();
+    }
+    return false;
   }
 
   /** Gives the invocation up until `wake`: waiting, no owner. False when the lease was lost first. */

@@ -41,6 +41,8 @@ export interface OpenRecord {
   cancel?: boolean;
   /** Set by `nfn runs retry`: a final record may still exist and is overwritten by this run. */
   retry?: boolean;
+  /** The transient error the last run stopped at (`transientErrors: "resume"`); resumed after `leaseUntil`. */
+  lastError?: StoredError;
 }
 
 /** The outcome of a finished invocation. */

@@ -19,10 +19,13 @@ import { Lease } from "./lease.ts";
 import type { FinalRecord, OpenRecord } from "./records.ts";
 import { isDurableSignal } from "./signals.ts";
 import { lookBack } from "./event-waits.ts";
+import { unindexWait } from "./wait-index.ts";
 import { type Outcome, ReplyWaiter } from "./reply-waiter.ts";
 import { replayError, storeError } from "./stored-error.ts";
 import type { ResolvedDurableOptions } from "./options.ts";
 import { compileValidator, type Validator } from "../validation.ts";
+import { canonicalJson } from "../canonical-json.ts";
+import { isTransientError } from "./transient.ts";
 
 // A wake further away than this is left to the recovery loop instead of a local timer.
 const LOCAL_WAKE_MAX_MS = 5 * 60_000;
@@ -51,7 +54,7 @@ export class DurableRunner {
   async handle(input: unknown, ctx: Context): Promise<unknown> {
     const key = ctx.header(IDEMPOTENCY_KEY);
     if (key !== undefined && key.length > 64) throw new FunctionError(400, "Idempotency-Key must be at most 64 characters");
-    const id = key ?? randomUUID();
+    const id = key === undefined ? randomUUID() : this.invocationIdOf(key, ctx.caller);
     const fn = this.def.name;
     const inputHash = hashInput(ctx.caller?.sub, input);
     if (key !== undefined) {
@@ -91,7 +94,11 @@ export class DurableRunner {
       // A concurrent repeat on the instance that runs it waits for the same outcome.
       const local = this.active.get(id);
       if (local) return this.replies.reply(fn, id, local, ctx.deadline);
-      const taken = this.eligible(open.value) ? await this.takeOver(open) : undefined;
+      const eligible = this.eligible(open.value);
+      // Backing off after a transient error: nothing runs it now, so waiting for its end is pointless.
+      if (!eligible && open.value.lastError)
+        throw new FunctionError(409, "the same Idempotency-Key is still in progress; retry in a moment");
+      const taken = eligible ? await this.takeOver(open) : undefined;
       // Running on another instance, or waiting: the caller still gets the reply if it ends within the deadline.
       if (!taken) return this.replies.reply(fn, id, Promise.resolve({ status: open.value.status }), ctx.deadline);
       lease = taken;
@@ -150,13 +157,22 @@ export class DurableRunner {
     const next: OpenRecord = {
       ...open.value,
       retry: undefined,
+      lastError: undefined,
       status: "running",
       owner: this.owner,
       leaseUntil: Date.now() + this.options.leaseMs,
       runs: open.value.runs + 1,
     };
     const rev = await this.journal.updateOpen(next, open.revision);
-    return rev === undefined ? undefined : new Lease(this.journal, next, rev, this.options.leaseMs);
+    if (rev === undefined) return undefined;
+    // Its wait is over (an event, a timeout or a cancel woke it): out of the wait index.
+    unindexWait(this.env.state.js, this.journal.kv, open.value).catch((err: unknown) =>
+      this.env.log.warn("could not remove a wait from the wait index; the next event for it sweeps it", {
+        invocationId: next.id,
+        error: err,
+      }),
+    );
+    return new Lease(this.journal, next, rev, this.options.leaseMs);
   }
 
   private run(lease: Lease, replay: boolean, authorization: string | undefined): Promise<Outcome> {
@@ -208,7 +224,8 @@ export class DurableRunner {
       log: this.env.log.child({ fn: this.def.name, version: this.def.version, invocationId: rec.id }),
     });
     ctx.caller = rec.caller;
-    const run = new DurableRun(this.journal, lease, replay, new Set(this.options.events));
+    const resume = this.options.transientErrors === "resume";
+    const run = new DurableRun(this.journal, lease, replay, new Set(this.options.events), resume);
     ctx.durable = run;
     lease.startHeartbeat();
     try {
@@ -238,6 +255,7 @@ export class DurableRunner {
         }
         return { status: "running" }; // lease lost: the instance that took over goes on
       }
+      if (resume && isTransientError(err)) return await this.backOff(lease, err);
       if (!isFunctionError(err) || err.code === 500) ctx.log.error("durable invocation failed", { error: err });
       return await this.finish(lease, run, { status: "failed", error: toFunctionError(err) }, err);
     } finally {
@@ -276,6 +294,29 @@ export class DurableRunner {
     return outcome;
   }
 
+  /** Leaves the invocation open after a transient error; the caller gets the error, recovery resumes it after the lease. */
+  private async backOff(lease: Lease, err: unknown): Promise<Outcome> {
+    const error = toFunctionError(err);
+    await lease.stopHeartbeat();
+    if (!lease.lost) {
+      // When even this write fails (the store is away), the lease simply runs out: recovery resumes it all the same.
+      await lease.backOff(Date.now() + this.options.leaseMs, storeError(error)).catch((cause: unknown) => {
+        this.env.log.warn("could not record a transient error; the lease expires instead", { invocationId: lease.record.id, error: cause });
+      });
+    }
+    return { status: "failed", error };
+  }
+
+  /** The invocation id of a request with `key`: the key itself, or what `durable.invocationId` derives (checked). */
+  private invocationIdOf(key: string, caller: Context["caller"]): string {
+    const derive = this.options.invocationId;
+    if (!derive) return key;
+    const id = derive(key, caller);
+    if (typeof id !== "string" || id.length === 0 || id.length > 128)
+      throw new Error(`${this.def.name}: durable.invocationId returned no id of 1..128 characters`);
+    return id;
+  }
+
   private scheduleWake(id: string, at: number): void {
     const delay = at - Date.now();
     if (this.stopped || delay > LOCAL_WAKE_MAX_MS) return;
@@ -305,7 +346,8 @@ function finalReply(final: FinalRecord, inputHash: string): unknown {
 
 // The caller is part of the hash: another caller reusing a key gets 422, never someone else's reply.
 function hashInput(sub: string | undefined, input: unknown): string {
+  // Canonical: the same payload with its keys in another order is the same request.
   return createHash("sha256")
-    .update(`${sub ?? ""}\n${JSON.stringify(input)}`)
+    .update(`${sub ?? ""}\n${canonicalJson(input)}`)
     .digest("base64url");
 }

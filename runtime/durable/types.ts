@@ -1,5 +1,5 @@
 /** The public types of durable steps: options of a durable function and of one step. */
-import type { DomainEvent } from "../types.ts";
+import type { Caller, DomainEvent } from "../types.ts";
 
 /** `durable` in a function definition: its handler's steps are journaled and survive a crash. */
 export interface DurableOptions {
@@ -9,6 +9,21 @@ export interface DurableOptions {
   pollMs?: number;
   /** Event types `ctx.waitForEvent` may wait for (a durable consumer on EVENTS each). */
   events?: string[];
+  /**
+   * The invocation id of a request with an `Idempotency-Key`. Default: the key itself, one
+   * namespace for every caller (another caller's repeat gets 422). Return an id derived from the
+   * key and the caller (for example a hash of both) to scope keys per caller: the same key from
+   * another caller is then another invocation. At most 128 characters.
+   */
+  invocationId?: (idempotencyKey: string, caller: Caller | undefined) => string;
+  /**
+   * What a transient error (503 UNAVAILABLE, 504 TIMEOUT, the state store away) does to the
+   * invocation. `"fail"` (default): the step's error is journaled and the invocation ends failed
+   * (`nfn runs retry` starts it again). `"resume"`: nothing is journaled for the failed step, the
+   * caller gets the error, the invocation stays open and is resumed after `leaseMs` (by the
+   * recovery loop or the caller's next repeat); a repeat before that gets 409.
+   */
+  transientErrors?: "fail" | "resume";
 }
 
 /** What a step's function receives. */

@@ -16,7 +16,6 @@ const RETENTION_ENV = {
   NFN_EVENTS_DLQ_MAX_AGE: SHORT,
   NFN_PAYMENTS_MAX_AGE: SHORT,
   NFN_ORDERS_MAX_AGE: SHORT,
-  NFN_ORDERS_OPEN_MAX_AGE: SHORT,
   NFN_NOTIFICATIONS_MAX_AGE: SHORT,
   NFN_PAYMENTS_MAX_BYTES: "8MiB",
 };
@@ -41,7 +40,7 @@ void describe("bounded storage", () => {
     m = await startMarketplace(hooks, { env: RETENTION_ENV });
     jsm = await jetstreamManager(m.nc);
     await m.seed([{ sku: "miel-limits-500g", priceCents: 650, onHand: 10 }]);
-    // Touch every store: an order through the whole saga (orders, orders_open, stock, payments, EVENTS, notifications, EVENTS_DLQ).
+    // Touch every store: an order through the whole saga (orders, durable_runs, stock, payments, EVENTS, notifications, EVENTS_DLQ).
     const reply = await m.call(
       "create_order",
       { items: [{ sku: "miel-limits-500g", quantity: 1 }], paymentMethod: "pm_card_visa" },
@@ -63,7 +62,7 @@ void describe("bounded storage", () => {
       const ageOk = max_age > 0 || KEPT_UNTIL_CHANGED.has(name);
       if (!ageOk || !(max_bytes > 0)) unbounded.push(`${name} (max_age ${max_age}, max_bytes ${max_bytes})`);
     }
-    for (const expected of ["EVENTS", "EVENTS_DLQ", "KV_orders", "KV_orders_open", "KV_payments", "KV_notifications"]) {
+    for (const expected of ["EVENTS", "EVENTS_DLQ", "KV_orders", "KV_durable_runs", "KV_payments", "KV_notifications"]) {
       assert.ok(names.includes(expected), `${expected} was created (streams: ${names.join(", ")})`);
     }
     assert.deepEqual(unbounded, [], "streams without limits");

@@ -53,6 +53,19 @@ void describe("process_payment (simulated provider, idempotent per orderId)", ()
     assert.equal(other.code, 422);
   });
 
+  void it("keeps the idempotency key a charge was made with: the same key replays it, another key gets 422, a bad key 400", async () => {
+    const orderId = randomUUID();
+    const body = { orderId, amountCents: 300, currency: "EUR", method: "pm_card_visa" };
+    const first = await m.call("process_payment", { ...body, idempotencyKey: "step-key-a" });
+    assert.equal(first.code, undefined, first.errorHeader);
+    assert.deepEqual((await m.call("process_payment", { ...body, idempotencyKey: "step-key-a" })).body, first.body);
+    const other = await m.call("process_payment", { ...body, idempotencyKey: "step-key-b" });
+    assert.equal(other.code, 422, "another key is another charge, refused");
+    assert.doesNotMatch(other.errorHeader ?? "", /step-key/, "the stored key is not echoed");
+    assert.equal((await m.call("process_payment", { ...body, idempotencyKey: "a.b>*" })).code, 400);
+    assert.equal((await readEvents(m.nc, "events.payment.succeeded", (e) => e.aggregateId === orderId)).length, 1);
+  });
+
   void it("rejects a negative amount, a lower-case currency and a missing method with 400", async () => {
     const orderId = randomUUID();
     assert.equal((await m.call("process_payment", { orderId, amountCents: -1, currency: "EUR", method: "pm_card_visa" })).code, 400);

@@ -33,8 +33,8 @@ void describe("create_order crash recovery (a process killed mid-saga, NFN_CRASH
           ...process.env,
           NATS_URL: server.url,
           AUTH_JWT_SECRET: TEST_JWT_SECRET,
-          NFN_ORDER_RECOVERY_EVERY_MS: "200",
-          NFN_ORDER_RECOVERY_GRACE_MS: "300",
+          NFN_DURABLE_POLL_MS: "200",
+          NFN_DURABLE_LEASE_MS: "300",
           LOG_LEVEL: "error",
           ...env,
         },
@@ -74,8 +74,8 @@ void describe("create_order crash recovery (a process killed mid-saga, NFN_CRASH
     async () => {
       const keys: Record<string, string> = {};
       for (const point of CRASH_POINTS) {
-        // The crashing processes must not take over the earlier orders: recovery there waits an hour.
-        const child = serve({ NFN_CRASH_AT: point, NFN_ORDER_RECOVERY_GRACE_MS: "3600000" });
+        // The crashing processes must not take over the earlier orders: their recovery polls once an hour.
+        const child = serve({ NFN_CRASH_AT: point, NFN_DURABLE_POLL_MS: "3600000" });
         await serving();
         if (point === "after_reserve") {
           const admin = await mintToken({ sub: "admin-1", scope: "inventory:admin" });
@@ -87,7 +87,10 @@ void describe("create_order crash recovery (a process killed mid-saga, NFN_CRASH
           );
           assert.equal(seeded.code, undefined, seeded.errorHeader);
         }
-        const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+        // Killed by SIGKILL: 137 as a shell reports it (128 + 9).
+        const exited = new Promise<number | null>((resolve) =>
+          child.once("exit", (code, signal) => resolve(signal === "SIGKILL" ? 137 : code)),
+        );
         keys[point] = `crash-${point}`;
         const reply = send(
           nc,
@@ -116,7 +119,7 @@ void describe("create_order crash recovery (a process killed mid-saga, NFN_CRASH
         "each crash left a pending order",
       );
 
-      serve({}); // a fresh process without the fault hook: its recovery timer takes the orders over
+      serve({}); // a fresh process without the fault hook: its recovery loop takes the invocations over once their leases expire
       await serving();
       for (const point of CRASH_POINTS) {
         const orderId = stableUuid("order", "customer-crash", keys[point] ?? "");

@@ -72,11 +72,12 @@ void describe("1,000 concurrent create_order with 30 % declined cards", () => {
       }
       const charges = await readEvents(m.nc, "events.payment.succeeded");
       assert.equal(charges.length, confirmed.length, "one charge per confirmed order, none for the cancelled");
-      const open = await m.host.state.kv("orders_open");
+      // Open orders are open create_order invocations in the durable journal.
+      const open = await m.host.state.kv("durable_runs");
       await eventually(
         async () => {
           const keys = [];
-          for await (const k of await open.keys()) keys.push(k);
+          for await (const k of await open.keys("open.create_order.>")) keys.push(k);
           return keys.length === 0;
         },
         10_000,

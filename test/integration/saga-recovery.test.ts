@@ -2,38 +2,71 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { OrderRecord } from "../../functions/_shared/order-record.ts";
+import { Journal } from "../../runtime/durable/journal.ts";
+import type { StepRecord } from "../../runtime/durable/records.ts";
 import { Cleanup, eventually } from "../helpers/nats.ts";
 import { type Marketplace, readEvents, startMarketplace } from "../fixtures/marketplace.ts";
 
 const SKU = "queso-curado-1kg";
+const STEPS = ["place", "reserve", "pay"] as const;
 
-void describe("create_order recovery timer (orders left pending by a crash)", () => {
+void describe("create_order takeover (orders left pending by a crash: an open invocation whose lease expired)", () => {
   const hooks = new Cleanup();
   let m: Marketplace;
+  let journal: Journal;
   after(() => hooks.run());
   before(async () => {
-    m = await startMarketplace(hooks, { env: { NFN_ORDER_RECOVERY_EVERY_MS: "150", NFN_ORDER_RECOVERY_GRACE_MS: "300" } });
+    m = await startMarketplace(hooks, { env: { NFN_DURABLE_POLL_MS: "150", NFN_DURABLE_LEASE_MS: "300" } });
     await m.seed([{ sku: SKU, priceCents: 2200, onHand: 10 }]);
+    journal = await Journal.open(m.nc, m.host.state);
   });
 
-  // An order as a process that died at `step` left it: pending, untouched for 10 s, listed as open.
-  async function strand(step: OrderRecord["step"], orderId = randomUUID()): Promise<string> {
-    const stale = new Date(Date.now() - 10_000).toISOString();
+  // An order as a process that died after `done` steps left it: pending, its invocation open with a lease 10 s expired.
+  async function strand(done: number, orderId = randomUUID(), paymentId = "pay_stranded"): Promise<string> {
+    const stale = Date.now() - 10_000;
     const order: OrderRecord = {
       orderId,
       customerId: "customer-1",
       status: "pending",
-      step,
       items: [{ sku: SKU, quantity: 2, priceCents: 2200 }],
       totalCents: 4400,
       currency: "EUR",
       paymentMethod: "pm_card_visa",
       requestFingerprint: "stranded",
-      createdAt: stale,
-      updatedAt: stale,
+      createdAt: new Date(stale).toISOString(),
+      updatedAt: new Date(stale).toISOString(),
     };
-    await (await m.host.state.kv("orders_open")).put(orderId, String(Date.now() - 10_000));
-    await (await m.host.state.kv("orders")).put(orderId, JSON.stringify(order));
+    const results: unknown[] = [order, { ok: true }, { ok: true, paymentId }];
+    const created = await journal.createOpen({
+      v: 1,
+      id: orderId,
+      fn: "create_order",
+      status: "running",
+      inputHash: "stranded",
+      input: { items: [{ sku: SKU, quantity: 2 }], paymentMethod: "pm_card_visa" },
+      caller: { sub: "customer-1", scopes: ["orders:write"], claims: {} },
+      correlationId: randomUUID(),
+      createdAt: stale,
+      owner: "a-dead-instance",
+      leaseUntil: stale,
+      runs: 1,
+    });
+    assert.ok(created !== undefined);
+    for (let n = 0; n < done; n++) {
+      const step: StepRecord = {
+        v: 1,
+        n,
+        name: STEPS[n] ?? "",
+        kind: "step",
+        status: "done",
+        result: results[n],
+        startedAt: stale,
+        ms: 1,
+        attempts: 1,
+      };
+      await journal.createStep("create_order", orderId, step);
+    }
+    if (done > 0) await (await m.host.state.kv("orders")).put(orderId, JSON.stringify(order));
     return orderId;
   }
 
@@ -49,7 +82,7 @@ void describe("create_order recovery timer (orders left pending by a crash)", ()
 
   void it("confirms an order stranded before its reservation, charging it once", async () => {
     const before = await m.stock(SKU);
-    const orderId = await strand("created");
+    const orderId = await strand(1);
     const order = await settled(orderId);
     assert.equal(order.status, "confirmed");
     assert.deepEqual(await m.stock(SKU), { onHand: before.onHand - 2, reserved: 0, sold: before.sold + 2 });
@@ -63,7 +96,7 @@ void describe("create_order recovery timer (orders left pending by a crash)", ()
     assert.equal(reserved.code, undefined, reserved.errorHeader);
     assert.equal((await m.call("release_stock", { orderId })).code, undefined);
     const before = await m.stock(SKU);
-    await strand("reserved", orderId);
+    await strand(2, orderId);
     const final = await settled(orderId);
     assert.equal(final.status, "cancelled");
     assert.equal(final.cancelReason, "reservation_expired");
@@ -78,7 +111,7 @@ void describe("create_order recovery timer (orders left pending by a crash)", ()
     assert.equal(paid.code, undefined, paid.errorHeader);
     assert.equal((await m.call("release_stock", { orderId })).code, undefined);
     const before = await m.stock(SKU);
-    await strand("paid", orderId);
+    await strand(3, orderId, (paid.body as { paymentId: string }).paymentId);
     const final = await settled(orderId);
     assert.equal(final.status, "cancelled");
     assert.equal(final.cancelReason, "reservation_expired");
@@ -88,10 +121,9 @@ void describe("create_order recovery timer (orders left pending by a crash)", ()
     assert.deepEqual(await m.stock(SKU), before);
   });
 
-  void it("drops an open-index entry whose order was never stored", async () => {
-    const orderId = randomUUID();
-    const open = await m.host.state.kv("orders_open");
-    await open.put(orderId, String(Date.now() - 10_000));
-    await eventually(async () => (await open.get(orderId))?.operation !== "PUT", 15_000, "index entry removed");
+  void it("finishes an invocation left open before its order was stored, and removes it from the open index", async () => {
+    const orderId = await strand(0);
+    await eventually(async () => (await journal.getOpen("create_order", orderId)) === undefined, 15_000, "open entry removed");
+    assert.equal((await settled(orderId)).status, "confirmed");
   });
 });
