@@ -68,7 +68,7 @@ const MAX_CACHED = 4096;
 // How long a key counts as contended after this instance lost a race on it.
 const CONTENDED_MS = 1000;
 // Longest pause between two batches of a contended key.
-const MAX_YIELD_MS = 5;
+const MAX_YIELD_MS = 50;
 
 interface Waiting {
   id: string;
@@ -250,8 +250,9 @@ export class KeyedBucket<T> implements Keyed<T> {
   }
 
   // Another instance writes this key too: the one that just wrote holds the latest value and would
-  // win every next race (it needs no read first) while the others starve. Pausing about one write's
-  // time before its next batch lets a loser's read and write land; meanwhile its own batch grows.
+  // win every next race (it needs no read first) while the others starve. Pausing about two writes'
+  // time (a loser's read and its write) before its next batch lets the loser's write land; meanwhile
+  // its own batch grows, so the instances take turns and each turn carries more updates.
   private async yieldIfContended(key: string): Promise<void> {
     const seen = this.contended.get(key);
     if (!seen) return;
@@ -259,7 +260,7 @@ export class KeyedBucket<T> implements Keyed<T> {
       this.contended.delete(key);
       return;
     }
-    const ms = Math.min(MAX_YIELD_MS, Math.max(0.5, seen.putMs * 1.5));
+    const ms = Math.min(MAX_YIELD_MS, Math.max(1, seen.putMs * 2));
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
 

@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { createStateAccess, type StateAccess } from "../../runtime/state.ts";
 import { FunctionError, isFunctionError } from "../../runtime/errors.ts";
+import { keyedStats } from "../../runtime/keyed.ts";
 import { Cleanup, natsClient, natsServer } from "../helpers/nats.ts";
 
 interface Counter {
@@ -44,6 +45,18 @@ void describe("keyed records", () => {
     const kv = await a.kv("keyed_test");
     const entry = await kv.get("hot");
     assert.ok(entry && entry.revision < 400, `revision ${entry?.revision}: writes were not coalesced`);
+  });
+
+  void it("counts what two contending instances did: every update, each write (the key's revisions) and each lost race", async () => {
+    const ka = a.keyed<Counter>("keyed_counted");
+    const kb = b.keyed<Counter>("keyed_counted");
+    await Promise.all(Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? ka : kb).update("hot", add(1))));
+    const counted = keyedStats().keyed_counted;
+    const entry = await (await a.kv("keyed_counted")).get("hot");
+    assert.equal(counted?.updates, 400);
+    // Only this key lives in the bucket: its revision is the number of writes that landed.
+    assert.equal(counted?.writes, entry?.revision);
+    assert.ok((counted?.conflicts ?? 0) >= 0 && (counted?.reads ?? 0) >= (counted?.conflicts ?? 0), JSON.stringify(counted));
   });
 
   void it("applies the updates of one instance in the order they were made", async () => {
