@@ -1,7 +1,7 @@
 /**
  * Exact per-endpoint statistics in the ADR-32 STATS shape: integer nanoseconds, every error counted.
- * A 202 `ACCEPTED` reply (a durable invocation still running) travels like an error but is not
- * one: it is counted apart, in `data.accepted`.
+ * A 202 `ACCEPTED` reply (a durable invocation still running) carries an error object, so it counts
+ * in `num_errors` as every such reply does; `data.accepted` counts it again, so the two can be told apart.
  */
 import { type ViewLag, viewLags } from "./view.ts";
 import { type KeyedCounters, keyedStats } from "./keyed.ts";
@@ -18,7 +18,7 @@ export interface EndpointStatsData {
   rejected: number;
   /** Requests dropped unanswered because their reply subject was not an inbox (endpoint and `$SRV` alike). */
   rejected_reply_subject: number;
-  /** 202 replies: durable invocations accepted and still running when the caller's deadline came (not errors). */
+  /** 202 replies among `num_errors`: durable invocations accepted and still running when the caller's deadline came. */
   accepted: number;
   latency_window: number;
   /** The local views this function reads and how far behind each is (runtime/view.ts), when it reads any. */
@@ -89,8 +89,8 @@ export class EndpointStats {
     this.window[this.windowNext] = ns;
     this.windowNext = (this.windowNext + 1) % LATENCY_WINDOW;
     if (this.windowSize < LATENCY_WINDOW) this.windowSize++;
-    if (error?.code === ACCEPTED) this.acceptedCount++;
-    else if (error) {
+    if (error) {
+      if (error.code === ACCEPTED) this.acceptedCount++;
       this.errors++;
       this.lastError = `${error.code}:${error.message}`;
       if (error.rejected) this.rejectedCount++;

@@ -94,9 +94,9 @@ export function enableFunctionMetrics(): void {
     const labels = { function: fn, version };
     requests.inc(labels);
     duration.observe(labels, Number(elapsedNs) / 1e9);
-    // 202 is a durable invocation accepted and still running, not an error.
+    // 202 (a durable invocation accepted and still running) is an error reply on the wire, counted again apart.
     if (code === 202) accepted.inc(labels);
-    else if (code !== undefined) {
+    if (code !== undefined) {
       errors.inc({ ...labels, code: String(code) });
       if (code === 429) rejected.inc(labels);
     }
