@@ -23,7 +23,9 @@ import { TEST_JWT_SECRET } from "../helpers/tokens.ts";
 import { type Marketplace, marketplaceFunctions, readEvents, startMarketplace } from "../fixtures/marketplace.ts";
 
 // after_pay and before_commit are one boundary: kill at each distinct one.
-const BOUNDARIES = CRASH_POINTS.filter((p) => p !== "before_commit");
+const BOUNDARIES = (process.env.NFN_SAGA_BOUNDARIES?.split(",") ?? CRASH_POINTS.filter((p) => p !== "before_commit")).filter(
+  (p) => p !== "before_commit",
+);
 const KILLS = Number(process.env.NFN_SAGA_KILLS ?? 1);
 // Long enough that a repeat of the previous key still in flight cannot take that key over in a live child.
 const LEASE_MS = 5_000;
@@ -58,7 +60,8 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
           // A crashing child must not take over the others' invocations: its recovery polls once an hour.
           NFN_DURABLE_POLL_MS: "3600000",
         },
-        stdio: ["ignore", "ignore", "ignore"],
+        // Errors only (LOG_LEVEL=error) and the fault hook's one line: the kill's story when it goes wrong.
+        stdio: ["ignore", "ignore", "inherit"],
       },
     );
     hooks.after(() => {
