@@ -91,6 +91,7 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
     { timeout: KILLS > 2 ? 3_600_000 : 240_000 },
     async () => {
       const keys: string[] = [];
+      const admin = await RunsAdmin.open(m.nc);
       for (const point of BOUNDARIES) {
         for (let done = 0; done < KILLS;) {
           const batch = Math.min(BATCH, KILLS - done);
@@ -124,7 +125,11 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
               },
               60_000,
               `the child that took ${key} to be killed at ${point}`,
-            );
+            ).catch(async (err: unknown) => {
+              // Say where the invocation stands: the kill's story, when it did not happen.
+              const shown = await admin.show(stableUuid("order", CUSTOMER, key), "create_order").catch((e: unknown) => String(e));
+              throw new Error(`${String(err)}; the invocation: ${JSON.stringify(shown).slice(0, 1500)}`);
+            });
           }
         }
       }
@@ -136,7 +141,6 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
         log: createLogger({}, "silent"),
       });
       hooks.after(() => host.stop(1000));
-      const admin = await RunsAdmin.open(m.nc);
       const orders = await m.host.state.kv("orders");
       const ids = keys.map((key) => stableUuid("order", CUSTOMER, key));
       await eventually(
