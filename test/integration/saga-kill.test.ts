@@ -19,7 +19,7 @@ import { RunsAdmin } from "../../runtime/index.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { Cleanup, eventually } from "../helpers/nats.ts";
 import { send } from "../helpers/requests.ts";
-import { TEST_JWT_SECRET } from "../helpers/tokens.ts";
+import { TEST_JWT_SECRET, mintToken } from "../helpers/tokens.ts";
 import { type Marketplace, marketplaceFunctions, readEvents, startMarketplace } from "../fixtures/marketplace.ts";
 
 // after_pay and before_commit are one boundary: kill at each distinct one.
@@ -107,12 +107,16 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
             let inFlight = false;
             const trigger = () => {
               inFlight = true;
-              void send(
-                m.nc,
-                "fn.create_order",
-                { items: [{ sku: SKU, quantity: 2 }], paymentMethod: "pm_card_visa" },
-                { headers: { Authorization: `Bearer ${m.tokens.customer}`, "Idempotency-Key": key }, timeout: 5_000 },
-              )
+              // A fresh token each time: a soak outlasts a test token's 5 minutes.
+              void mintToken({ sub: CUSTOMER, scope: "orders:write" })
+                .then((token) =>
+                  send(
+                    m.nc,
+                    "fn.create_order",
+                    { items: [{ sku: SKU, quantity: 2 }], paymentMethod: "pm_card_visa" },
+                    { headers: { Authorization: `Bearer ${token}`, "Idempotency-Key": key }, timeout: 5_000 },
+                  ),
+                )
                 .catch(() => undefined)
                 .finally(() => (inFlight = false));
             };
