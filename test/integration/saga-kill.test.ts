@@ -152,7 +152,8 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
           const shown = await Promise.all(ids.map((id) => admin.show(id, "create_order").catch(() => undefined)));
           return shown.every((s) => s?.status === "done");
         },
-        LEASE_MS + 30_000,
+        // The recovering instance resumes them all at once: allow for their count (a soak has 500).
+        LEASE_MS + 30_000 + 200 * ids.length,
         "every killed order's invocation to end",
       );
       const recoveryMs = Date.now() - started;
