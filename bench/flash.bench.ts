@@ -19,7 +19,8 @@ const RESERVATIONS = Number(process.env.FLASH_RESERVATIONS ?? 100_000);
 const CONCURRENCY = Number(process.env.FLASH_CONCURRENCY ?? 256);
 const INSTANCES = (process.env.FLASH_INSTANCES ?? "1,3").split(",").map(Number);
 const TIMEOUT_MS = 10_000;
-const WARMUP = 200;
+// Enough for the instances' JIT to settle: the rows measure the steady state, not the first compile.
+const WARMUP = 2000;
 const SECRET = "nfn-bench-secret-0123456789abcdef-0123456789";
 const SERVE = fileURLToPath(new URL("../test/fixtures/marketplace-serve.ts", import.meta.url));
 
@@ -58,6 +59,29 @@ async function waitForInstances(nc: NatsConnection, count: number): Promise<void
   }
 }
 
+/** The inventory bucket's keyed counters, summed over every reserve_stock instance (STATS `data.keyed`). */
+interface Counters {
+  updates: number;
+  writes: number;
+  conflicts: number;
+  reads: number;
+}
+
+async function skuCounters(nc: NatsConnection): Promise<Counters> {
+  const inbox = `_INBOX.flash.${Math.random().toString(36).slice(2)}`;
+  const sum: Counters = { updates: 0, writes: 0, conflicts: 0, reads: 0 };
+  const sub = nc.subscribe(inbox);
+  nc.publish("$SRV.STATS.reserve_stock", "", { reply: inbox });
+  const timer = setTimeout(() => sub.unsubscribe(), 500);
+  for await (const m of sub) {
+    const stats = m.json<{ endpoints?: Array<{ data?: { keyed?: Record<string, Partial<Counters>> } }> }>();
+    const c = stats.endpoints?.[0]?.data?.keyed?.inventory;
+    for (const k of ["updates", "writes", "conflicts", "reads"] as const) sum[k] += c?.[k] ?? 0;
+  }
+  clearTimeout(timer);
+  return sum;
+}
+
 interface Result {
   instances: number;
   firstRate: number;
@@ -70,6 +94,7 @@ interface Result {
   oversold: number;
   reservedOk: number;
   reservedInRecord: number;
+  sku: Counters;
 }
 
 async function flash(nc: NatsConnection, sku: string, instances: number): Promise<Result> {
@@ -78,6 +103,7 @@ async function flash(nc: NatsConnection, sku: string, instances: number): Promis
   const errors: Record<string, number> = {};
   let next = 0;
   let ok = 0;
+  const before = await skuCounters(nc);
   const started = performance.now();
   const worker = async () => {
     for (let i = next++; i < RESERVATIONS; i = next++) {
@@ -105,8 +131,14 @@ async function flash(nc: NatsConnection, sku: string, instances: number): Promis
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   const firstRate = (tenth / (doneAt[tenth - 1] ?? 1)) * 1000;
   const lastRate = (tenth / ((doneAt.at(-1) ?? 0) - (doneAt[doneAt.length - tenth - 1] ?? 0))) * 1000;
+  const afterCounters = await skuCounters(nc);
   const kv = await new Kvm(jetstream(nc)).open("inventory");
-  const entry = await kv.get(sku);
+  // The marks of the last reservations are forgotten just after their replies: the record once settled.
+  let entry = await kv.get(sku);
+  for (let end = Date.now() + 5000; Date.now() < end && (entry?.json<{ marks?: unknown[] }>().marks?.length ?? 0) > 0;) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    entry = await kv.get(sku);
+  }
   const rec = entry?.json<{ onHand: number; reserved: number }>();
   return {
     instances,
@@ -121,11 +153,18 @@ async function flash(nc: NatsConnection, sku: string, instances: number): Promis
     reservedOk: ok,
     // The warm-up reservations are open too.
     reservedInRecord: (rec?.reserved ?? 0) - WARMUP,
+    sku: {
+      updates: afterCounters.updates - before.updates,
+      writes: afterCounters.writes - before.writes,
+      conflicts: afterCounters.conflicts - before.conflicts,
+      reads: afterCounters.reads - before.reads,
+    },
   };
 }
 
 const server = await startNatsServer();
-const nc = await connect({ servers: server.url });
+// The load generator shares the cores with the instances: no stack trace captured per request.
+const nc = await connect({ servers: server.url, noAsyncTraces: true });
 const children: ChildProcess[] = [];
 const rows: Result[] = [];
 try {
@@ -141,12 +180,15 @@ try {
       headers: h,
     });
     // A short warm-up, so the first row does not measure bucket creation and JIT.
+    let warm = 0;
     await Promise.all(
-      Array.from({ length: WARMUP }, (_, i) =>
-        nc.request("fn.reserve_stock", JSON.stringify({ orderId: `warm-${sku}-${i}`, items: [{ sku: `${sku}`, quantity: 1 }] }), {
-          timeout: TIMEOUT_MS,
-        }),
-      ),
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let i = warm++; i < WARMUP; i = warm++) {
+          await nc.request("fn.reserve_stock", JSON.stringify({ orderId: `warm-${sku}-${i}`, items: [{ sku: `${sku}`, quantity: 1 }] }), {
+            timeout: TIMEOUT_MS,
+          });
+        }
+      }),
     );
     rows.push(await flash(nc, sku, count));
   }
@@ -166,6 +208,18 @@ try {
       "reserved ok": r.reservedOk,
       "reserved in record": r.reservedInRecord,
       oversold: r.oversold,
+    })),
+  );
+  // How the one sku's record was written: updates per write (the coalescing), races lost to another instance.
+  console.table(
+    rows.map((r) => ({
+      instances: r.instances,
+      "sku updates": r.sku.updates,
+      "sku writes": r.sku.writes,
+      "updates per write": (r.sku.updates / Math.max(1, r.sku.writes)).toFixed(1),
+      "lost races": r.sku.conflicts,
+      "lost per write": (r.sku.conflicts / Math.max(1, r.sku.writes)).toFixed(2),
+      "sku reads": r.sku.reads,
     })),
   );
 } finally {

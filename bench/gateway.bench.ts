@@ -4,10 +4,14 @@
  * with C keep-alive connections (autocannon, its own process), interleaved, for C = 16, 64, 256.
  * The functions and the gateway each run in their own process; the gateway's CPU time per request
  * is read from /proc/<pid>/stat. Prints req/s, p50, p99, max, errors, the ratios and the load average.
+ * When `wrk` is on PATH (Debian package wrk; it is not on npm) the gateway is also driven by it, a
+ * load generator in C that needs a fraction of autocannon's CPU, in a second table: on two cores
+ * the load generator's CPU is taken from the gateway, so the two rows show how much it skews the ratio.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { callFunction, requestWithRetry, replyErrorCode } from "../runtime/client/index.ts";
@@ -19,6 +23,8 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const WARMUP_S = 1;
 const LEVELS = (process.env.BENCH_LEVELS ?? "16,64,256").split(",").map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+// BENCH_FLOOR=1 adds a run against bench/gateway-floor.ts: node:http relaying to NATS with nothing else.
+const FLOOR = process.env.BENCH_FLOOR === "1";
 const SECRET = "nfn-bench-secret-0123456789abcdef-0123456789";
 const TICKS_PER_S = 100; // USER_HZ on Linux
 
@@ -28,7 +34,7 @@ interface Result {
   p99: number;
   max: number;
   errors: number;
-  /** CPU per request in µs of the load generator: this process (direct) or autocannon (gateway). */
+  /** CPU per request in µs of the load generator: this process (direct), autocannon or wrk (gateway). */
   clientUs: number;
   /** Gateway CPU per request in µs, user + system, and the system part (gateway side only). */
   cpuUs?: number;
@@ -151,6 +157,64 @@ async function viaGateway(url: string, gatewayPid: number, body: string, connect
   };
 }
 
+// wrk reads its method, body and headers from a Lua script; the body comes in through the environment, unquoted.
+const WRK_SCRIPT = 'wrk.method = "POST"\nwrk.body = os.getenv("NFN_BENCH_BODY")\nwrk.headers["Content-Type"] = "application/json"\n';
+const HAS_WRK = spawnSync("wrk", ["-v"], { stdio: "ignore" }).error === undefined;
+
+/** The same run as `viaGateway`, with wrk (one thread, `connections` connections) as the load generator. */
+async function viaWrk(url: string, gatewayPid: number, body: string, connections: number, seconds: number): Promise<Result> {
+  const dir = mkdtempSync(join(tmpdir(), "nfn-bench-wrk-"));
+  const script = join(dir, "post.lua");
+  writeFileSync(script, WRK_SCRIPT);
+  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "--latency", "-s", script, `${url}/fn/check_inventory`];
+  try {
+    await loopDelay(url);
+    const before = cpuTicks(gatewayPid);
+    const childrenBefore = reapedChildrenTicks();
+    const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NFN_BENCH_BODY: body } });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const after = cpuTicks(gatewayPid);
+    const wrkTicks = reapedChildrenTicks() - childrenBefore;
+    const delay = await loopDelay(url);
+    if (code !== 0) throw new Error(`wrk exited with ${code}: ${out.slice(0, 200)}`);
+    const total = Number(/(\d+) requests in ([\d.]+)(m?s)/.exec(out)?.[1] ?? NaN);
+    const duration = wrkDuration(out);
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    const errors =
+      Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) +
+      (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
+    return {
+      rps: total / duration,
+      p50: wrkMs(/\n\s+50%\s+(\S+)/.exec(out)?.[1]),
+      p99: wrkMs(/\n\s+99%\s+(\S+)/.exec(out)?.[1]),
+      max: wrkMs(/Latency\s+\S+\s+\S+\s+(\S+)/.exec(out)?.[1]),
+      errors,
+      clientUs: perRequest(wrkTicks, total),
+      cpuUs: perRequest(after.user + after.sys - before.user - before.sys, total),
+      sysUs: perRequest(after.sys - before.sys, total),
+      loopP99Ms: delay.p99,
+      loopMaxMs: delay.max,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A wrk duration such as 812.00us, 2.84ms or 1.02s, in ms. */
+function wrkMs(text: string | undefined): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text ?? "");
+  if (!m) return NaN;
+  const unit = { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2] as "us" | "ms" | "s" | "m"];
+  return Number(m[1]) * unit;
+}
+
+function wrkDuration(out: string): number {
+  const m = /requests in ([\d.]+)(ms|s|m)/.exec(out);
+  return m ? wrkMs(`${m[1]}${m[2]}`) / 1000 : NaN;
+}
+
 /** The gateway's event-loop delay p99 and max in ms since its previous scrape. */
 async function loopDelay(url: string): Promise<{ p99: number; max: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -177,6 +241,8 @@ try {
   sides.push((await spawnSide("functions", env)).child);
   const gw = await spawnSide("gateway", env);
   sides.push(gw.child);
+  const floor = FLOOR ? await spawnSide("floor", env) : undefined;
+  if (floor) sides.push(floor.child);
   const nc = await connect({ servers: server.url, noAsyncTraces: true });
   const token = await mintToken(SECRET, { sub: "bench", scopes: ["inventory:admin"], ttlSeconds: 300 });
   const catalog = readDemoCatalog();
@@ -201,14 +267,24 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const c of LEVELS) {
       // Interleaved: both sides at one level, alternating which goes first.
-      const order = (round + LEVELS.indexOf(c)) % 2 === 0 ? ["direct", "gateway"] : ["gateway", "direct"];
+      const sidesHere = ["direct", "gateway", ...(HAS_WRK ? ["wrk"] : []), ...(floor ? ["floor"] : [])];
+      const shift = (round + LEVELS.indexOf(c)) % sidesHere.length;
+      const order = [...sidesHere.slice(shift), ...sidesHere.slice(0, shift)];
       for (const side of order) {
-        const run = (s: number) => (side === "direct" ? direct(nc, body, c, s) : viaGateway(gw.detail, gw.child.pid ?? 0, body, c, s));
+        const gwPid = gw.child.pid ?? 0;
+        const run = (s: number) =>
+          side === "direct"
+            ? direct(nc, body, c, s)
+            : side === "wrk"
+              ? viaWrk(gw.detail, gwPid, body, c, s)
+              : side === "floor" && floor
+                ? viaGateway(floor.detail, floor.child.pid ?? 0, body, c, s)
+                : viaGateway(gw.detail, gwPid, body, c, s);
         await run(WARMUP_S);
         const r = await run(DURATION_S);
         keep(`${side}:${c}`, r);
         process.stderr.write(
-          `round ${round} ${side.padEnd(7)} C=${String(c).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, errors ${r.errors}, load generator CPU ${Math.round(r.clientUs)} µs/req${r.cpuUs === undefined ? "" : `, gateway CPU ${Math.round(r.cpuUs)} µs/req (${Math.round(r.sysUs ?? 0)} in the kernel), event-loop delay p99 ${ms(r.loopP99Ms ?? 0)} ms max ${ms(r.loopMaxMs ?? 0)} ms`}\n`,
+          `round ${round} ${(side === "wrk" ? "gateway (wrk)" : side).padEnd(13)} C=${String(c).padStart(3)}: ${Math.round(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, errors ${r.errors}, load generator CPU ${Math.round(r.clientUs)} µs/req${r.cpuUs === undefined ? "" : `, gateway CPU ${Math.round(r.cpuUs)} µs/req (${Math.round(r.sysUs ?? 0)} in the kernel), event-loop delay p99 ${ms(r.loopP99Ms ?? 0)} ms max ${ms(r.loopMaxMs ?? 0)} ms`}\n`,
         );
       }
     }
@@ -229,11 +305,45 @@ try {
       `| ${c} | ${Math.round(d.rps)} | ${Math.round(g.rps)} | ${(g.rps / d.rps).toFixed(2)}× | ${ms(d.p50)} / ${ms(d.p99)} | ${ms(g.p50)} / ${ms(g.p99)} / ${ms(g.max)} | ${(g.p99 / d.p99).toFixed(2)}× | ${d.errors} / ${g.errors} | ${Math.round(g.cpuUs ?? 0)} (${Math.round(g.sysUs ?? 0)}) | ${Math.round(d.clientUs)} / ${Math.round(g.clientUs)} | ${ms(g.loopP99Ms ?? 0)} / ${ms(g.loopMaxMs ?? 0)} |`,
     );
   }
+  if (HAS_WRK) {
+    lines.push(
+      "",
+      "The gateway again with wrk as the load generator (same direct runs):",
+      "",
+      "| C | direct req/s | gateway req/s (wrk) | ratio | gateway p50 / p99 / max ms | p99 ratio | errors | gateway CPU µs/req (kernel) | wrk CPU µs/req |",
+      "|---|---|---|---|---|---|---|---|---|",
+    );
+    for (const c of LEVELS) {
+      const d = median(results.get(`direct:${c}`) ?? []);
+      const w = median(results.get(`wrk:${c}`) ?? []);
+      lines.push(
+        `| ${c} | ${Math.round(d.rps)} | ${Math.round(w.rps)} | ${(w.rps / d.rps).toFixed(2)}× | ${ms(w.p50)} / ${ms(w.p99)} / ${ms(w.max)} | ${(w.p99 / d.p99).toFixed(2)}× | ${w.errors} | ${Math.round(w.cpuUs ?? 0)} (${Math.round(w.sysUs ?? 0)}) | ${Math.round(w.clientUs)} |`,
+      );
+    }
+  } else lines.push("", "(wrk is not on PATH: apt-get install wrk adds a second table with a load generator that needs less CPU)");
+  if (floor) {
+    lines.push(
+      "",
+      "The floor (BENCH_FLOOR=1): node:http relaying to NATS with nothing else, under autocannon (same direct runs):",
+      "",
+      "| C | direct req/s | floor req/s | ratio | floor p50 / p99 / max ms | errors | floor CPU µs/req (kernel) | gateway CPU µs/req (autocannon row) |",
+      "|---|---|---|---|---|---|---|---|",
+    );
+    for (const c of LEVELS) {
+      const d = median(results.get(`direct:${c}`) ?? []);
+      const f = median(results.get(`floor:${c}`) ?? []);
+      const g = median(results.get(`gateway:${c}`) ?? []);
+      lines.push(
+        `| ${c} | ${Math.round(d.rps)} | ${Math.round(f.rps)} | ${(f.rps / d.rps).toFixed(2)}× | ${ms(f.p50)} / ${ms(f.p99)} / ${ms(f.max)} | ${f.errors} | ${Math.round(f.cpuUs ?? 0)} (${Math.round(f.sysUs ?? 0)}) | ${Math.round(g.cpuUs ?? 0)} |`,
+      );
+    }
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
   // The gateway gets SIGTERM so that a CPU profile is written; the rest is killed.
-  const [functions, gateway] = sides;
+  const [functions, gateway, ...rest] = sides;
   functions?.kill("SIGKILL");
+  for (const child of rest) child.kill("SIGKILL");
   if (gateway) {
     const exited = new Promise((resolve) => gateway.once("exit", resolve));
     gateway.kill("SIGTERM");

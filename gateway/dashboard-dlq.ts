@@ -38,7 +38,7 @@ export async function listDeadLetters(
   limit: number,
   admin: boolean,
 ): Promise<{ total: number; letters: DeadLetterView[] }> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   let last: number;
   let total: number;
   try {
@@ -56,7 +56,7 @@ export async function listDeadLetters(
 
 /** Publishes dead letter `seq` again on EVENTS and removes it; 404 when it is gone, 409 when it holds no event. */
 export async function replayDeadLetter(nc: NatsConnection, seq: number): Promise<{ seq: number; subject: string; eventId: string }> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   const stored = await jsm.streams.getMessage(DLQ_STREAM, { seq }).catch(() => null);
   if (!stored) throw new FunctionError(404, `no dead letter ${seq} on ${DLQ_STREAM} (already replayed or removed)`);
   const letter = parse(stored.string());

@@ -3,8 +3,6 @@
  * trace and correlation id), in a fixed-size ring, so the dashboard can show recent requests and
  * place an operation's events in a time window without scanning the whole EVENTS stream.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { CORRELATION_ID } from "../runtime/headers.ts";
 
 /** One invocation as the gateway saw it. */
 export interface RequestRecord {
@@ -16,6 +14,8 @@ export interface RequestRecord {
   traceId: string;
   /** As the caller sent it ("" when none: the function then made one the gateway cannot see). */
   correlationId: string;
+  /** As the caller sent it ("" when none or not id-like): a durable function's invocation id. */
+  idempotencyKey: string;
 }
 
 /** How many invocations are kept. */
@@ -48,38 +48,25 @@ export class RequestLog {
     return out;
   }
 
-  /** Every kept invocation whose trace id or correlation id is `id`, oldest first. */
+  /** Every kept invocation whose trace id, correlation id or Idempotency-Key is `id`, oldest first. */
   find(id: string): RequestRecord[] {
     return this.latest()
-      .filter((r) => r.traceId === id || r.correlationId === id)
+      .filter((r) => r.traceId === id || r.correlationId === id || r.idempotencyKey === id)
       .reverse();
   }
 
-  /** Records the invocation `req` once its node:http response has been sent. */
-  track(req: IncomingMessage, res: ServerResponse): void {
-    const at = Date.now();
-    const started = performance.now();
-    res.once("finish", () => {
-      const correlation = req.headers[CORRELATION_ID.toLowerCase()];
-      const traceparent = res.getHeader("traceparent");
-      this.record(
-        at,
-        started,
-        (req.url ?? "").split("?")[0] ?? "",
-        typeof correlation === "string" ? correlation : undefined,
-        res.statusCode,
-        typeof traceparent === "string" ? traceparent : undefined,
-      );
-    });
-  }
-
-  private record(
+  /**
+   * Records one finished invocation: `at` epoch ms and `started` (performance.now()) when it
+   * arrived, its path, the caller's correlation id, the status and the traceparent it answered with.
+   */
+  record(
     at: number,
     started: number,
     path: string,
     correlation: string | undefined,
     status: number,
     traceparent: string | null | undefined,
+    key: string | undefined,
   ): void {
     const name = path.slice("/fn/".length);
     this.add({
@@ -90,6 +77,7 @@ export class RequestLog {
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       traceId: /^00-([0-9a-f]{32})-/.exec(traceparent ?? "")?.[1] ?? "",
       correlationId: correlation !== undefined && SAFE_ID.test(correlation) ? correlation : "",
+      idempotencyKey: key !== undefined && SAFE_ID.test(key) ? key : "",
     });
   }
 }

@@ -11,6 +11,7 @@ import { listDeadLetters, replayDeadLetter } from "./dashboard-dlq.ts";
 import type { RequestLog } from "./dashboard-requests.ts";
 import { type DashboardState, publicSnapshot } from "./dashboard-state.ts";
 import { TRACE_KEY, readTrace } from "./dashboard-trace.ts";
+import { DashboardRuns } from "./dashboard-runs.ts";
 import type { Discovery } from "./discovery.ts";
 import type { EventFeed } from "./event-feed.ts";
 import { exampleFor } from "./schema-example.ts";
@@ -53,6 +54,7 @@ export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
     };
 
   let tracesInFlight = 0;
+  const runs = new DashboardRuns(deps.nc);
 
   app.get(
     "/dashboard/snapshot",
@@ -118,7 +120,7 @@ export function registerDashboardRoutes(app: Hono, deps: DashboardDeps): void {
       }
       tracesInFlight++;
       try {
-        return c.json(await readTrace(deps.nc, deps.requests, deps.events, id, viewer.admin));
+        return c.json(await readTrace(deps.nc, deps.requests, deps.events, id, viewer.admin, runs));
       } finally {
         tracesInFlight--;
       }

@@ -7,7 +7,10 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { Discovery } from "./discovery.ts";
 import type { EventFeed, EventLine, SagaOutcomes } from "./event-feed.ts";
 import type { RequestLog, RequestRecord } from "./dashboard-requests.ts";
-import { type StatsReply, discoverStats, functionEndpoint } from "../runtime/client/index.ts";
+import { type StatsReply, discoverInfo, discoverStats, functionEndpoint } from "../runtime/client/index.ts";
+
+// How often, at most, the dashboard asks INFO for instances the gateway's discovery does not route to.
+const OTHER_INFO_MS = 10_000;
 
 /** One instance row. */
 export interface InstanceView {
@@ -80,7 +83,7 @@ export function publicSnapshot(s: DashboardSnapshot): DashboardSnapshot {
       instances: f.instances.map((i) => ({ ...i, lastError: code(i.lastError) })),
     })),
     events: s.events.map((e) => ({ ...e, aggregateId: "", correlationId: "" })),
-    requests: s.requests.map((r) => ({ ...r, correlationId: "" })),
+    requests: s.requests.map((r) => ({ ...r, correlationId: "", idempotencyKey: "" })),
   };
 }
 
@@ -93,6 +96,9 @@ export class DashboardState {
   private latest: DashboardSnapshot;
   private readonly samples: (LatencySample | undefined)[] = new Array<LatencySample | undefined>(LATENCY_SAMPLES);
   private nextSample = 0;
+  /** Bundle hashes of instances the gateway's discovery leaves out (internal functions), by instance id. */
+  private otherBundles = new Map<string, string>();
+  private otherInfoAt = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -119,6 +125,18 @@ export class DashboardState {
       if (sample) out.push(sample);
     }
     return out;
+  }
+
+  // Internal functions are not in the gateway's discovery (it routes public ones only): their
+  // bundle hashes come from one INFO round, kept only for instances that still answer STATS.
+  private async refreshOtherBundles(live: Set<string>): Promise<void> {
+    const infos = await discoverInfo(this.nc, { timeoutMs: 800, stallMs: 150 });
+    const next = new Map<string, string>();
+    for (const info of infos) {
+      const bundle = functionEndpoint(info)?.metadata.bundle_sha256;
+      if (live.has(info.id) && typeof bundle === "string") next.set(info.id, bundle);
+    }
+    this.otherBundles = next;
   }
 
   /** Polls now and then every interval until `stop`. */
@@ -148,7 +166,12 @@ export class DashboardState {
     const stats = await discoverStats(this.nc, { timeoutMs: 800, stallMs: 150 });
     const now = Date.now();
     const known = new Map(this.discovery.list().flatMap((r) => r.instances.map((i) => [i.id, i] as const)));
-    if (stats.some((s) => !known.has(s.id))) void this.discovery.refresh().catch(() => {});
+    const unknown = stats.filter((s) => !known.has(s.id));
+    if (unknown.length > 0) void this.discovery.refresh().catch(() => {});
+    if (unknown.some((s) => !this.otherBundles.has(s.id)) && now - this.otherInfoAt >= OTHER_INFO_MS) {
+      this.otherInfoAt = now;
+      void this.refreshOtherBundles(new Set(stats.map((s) => s.id))).catch(() => {});
+    }
     const byName = new Map<string, StatsReply[]>();
     for (const s of stats) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
     const functions: FunctionView[] = [];
@@ -159,7 +182,7 @@ export class DashboardState {
         return {
           id: s.id,
           version: s.version,
-          bundle: (info && functionEndpoint(info)?.metadata.bundle_sha256) ?? "?",
+          bundle: (info && functionEndpoint(info)?.metadata.bundle_sha256) ?? this.otherBundles.get(s.id) ?? "?",
           requests: e?.num_requests ?? 0,
           errors: e?.num_errors ?? 0,
           inFlight: e?.data.in_flight ?? 0,

@@ -8,6 +8,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { EventFeed } from "./event-feed.ts";
 import type { RequestLog } from "./dashboard-requests.ts";
 import { readWindow } from "./dashboard-stream-read.ts";
+import type { DashboardRuns, TraceRuns } from "./dashboard-runs.ts";
 import { isRecord } from "../runtime/client/json.ts";
 import { EVENTS_STREAM } from "../runtime/events.ts";
 
@@ -49,10 +50,19 @@ export interface Trace {
   totalMs: number;
   /** How the window was chosen, and how much of EVENTS was read. */
   window: { fromMs: number; untilMs: number; scanned: number; truncated: boolean };
+  /** The durable invocations of the operation, with their steps from the journal. */
+  durable: TraceRuns;
 }
 
-/** Builds the trace of `id`; `admin` viewers also get aggregate ids and event data. */
-export async function readTrace(nc: NatsConnection, log: RequestLog, feed: EventFeed, id: string, admin: boolean): Promise<Trace> {
+/** Builds the trace of `id`; `admin` viewers also get aggregate ids, event data and journal contents. */
+export async function readTrace(
+  nc: NatsConnection,
+  log: RequestLog,
+  feed: EventFeed,
+  id: string,
+  admin: boolean,
+  runs?: DashboardRuns,
+): Promise<Trace> {
   const requests = log.find(id);
   const anchors = [
     ...requests.flatMap((r) => [r.at, r.at + r.durationMs]),
@@ -61,7 +71,10 @@ export async function readTrace(nc: NatsConnection, log: RequestLog, feed: Event
   const now = Date.now();
   const fromMs = anchors.length > 0 ? Math.min(...anchors) - BEFORE_MS : now - TRACE_LOOKBACK_MS;
   const untilMs = Math.min(now, anchors.length > 0 ? Math.max(...anchors) + AFTER_MS : now);
-  const stored = await readWindow(nc, { stream: EVENTS_STREAM, fromMs, untilMs, max: MAX_TRACE_SCAN });
+  const [stored, durable] = await Promise.all([
+    readWindow(nc, { stream: EVENTS_STREAM, fromMs, untilMs, max: MAX_TRACE_SCAN }),
+    runs ? runs.forTrace(id, requests, admin) : Promise.resolve<TraceRuns>({ runs: [] }),
+  ]);
   const steps: Omit<TraceStep, "offsetMs" | "gapMs">[] = requests.map((r) => ({
     kind: "request",
     at: r.at,
@@ -100,6 +113,7 @@ export async function readTrace(nc: NatsConnection, log: RequestLog, feed: Event
     steps: out,
     totalMs: Math.round((end - start) * 1000) / 1000,
     window: { fromMs, untilMs, scanned: stored.length, truncated: stored.length >= MAX_TRACE_SCAN },
+    durable,
   };
 }
 

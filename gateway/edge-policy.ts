@@ -102,6 +102,7 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, ownOrigin: 
   res.setHeader("access-control-allow-origin", origin);
   res.setHeader("vary", "Origin");
   if (req.method !== "OPTIONS") return false;
+  setSecurityHeaders(res);
   for (const [name, value] of CORS_PREFLIGHT) res.setHeader(name, value);
   res.writeHead(204);
   res.end();

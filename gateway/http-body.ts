@@ -4,6 +4,7 @@ import type { Msg } from "@nats-io/nats-core";
 import { FunctionError, isErrorCode } from "../runtime/errors.ts";
 import { SERVICE_ERROR } from "../runtime/headers.ts";
 import { replyErrorCode } from "../runtime/client/index.ts";
+import { SECURITY_HEADERS } from "./edge-policy.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 const EMPTY = Buffer.alloc(0);
@@ -54,19 +55,11 @@ export function readBodyWithin(req: IncomingMessage, limit: number, fn: string):
 /** Writes a reply: 200 with the body as received, or the error code with the error body. */
 export function sendReply(res: ServerResponse, msg: Msg, traceparent: string): number {
   const code = replyErrorCode(msg);
-  if (code === undefined) {
-    res.writeHead(200, { "content-type": JSON_TYPE, "content-length": msg.data.length, traceparent });
-    res.end(msg.data);
-    return 200;
-  }
+  if (code === undefined) return sendBytes(res, 200, msg.data, traceparent);
   const parsed = Number.parseInt(code, 10);
   // A code outside the contract (another kind of micro service) still maps to an HTTP error status.
   const status = isErrorCode(parsed) || (parsed >= 400 && parsed <= 599) ? parsed : 502;
-  if (isJson(msg.data)) {
-    res.writeHead(status, { "content-type": JSON_TYPE, "content-length": msg.data.length, traceparent });
-    res.end(msg.data);
-    return status;
-  }
+  if (isJson(msg.data)) return sendBytes(res, status, msg.data, traceparent);
   const message = msg.headers?.get(SERVICE_ERROR) || "the function replied with an error";
   return sendJson(res, status, { error: { code: status, type: "UPSTREAM", message } }, traceparent);
 }
@@ -79,12 +72,31 @@ export function sendError(res: ServerResponse, err: FunctionError, traceparent?:
 /** Writes `body` as JSON with `status`. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, traceparent?: string, close = false): number {
   const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(text) };
-  if (traceparent) headers.traceparent = traceparent;
+  const head = jsonHead(Buffer.byteLength(text), traceparent);
   // After refusing a body we did not read, the connection cannot be reused for the next request.
-  if (close) headers.connection = "close";
-  res.writeHead(status, headers);
+  if (close) head.push("connection", "close");
+  res.writeHead(status, head);
   res.end(text);
+  return status;
+}
+
+// What every JSON response of the invoke path carries, as the flat [name, value, ...] list that
+// writeHead takes as is: no header object is built per response (the security headers included,
+// which the invoke path does not set one by one).
+const JSON_HEAD: readonly (string | number)[] = [...SECURITY_HEADERS.flat(), "content-type", JSON_TYPE];
+
+function jsonHead(length: number, traceparent: string | undefined): (string | number)[] {
+  const head = JSON_HEAD.slice();
+  head.push("content-length", length);
+  if (traceparent) head.push("traceparent", traceparent);
+  return head;
+}
+
+// The function's reply bytes go out as they came, never parsed and re-encoded. (Passing them as a
+// latin1 string so node:http joins them to the header block measured slower than the buffer.)
+function sendBytes(res: ServerResponse, status: number, data: Uint8Array, traceparent: string): number {
+  res.writeHead(status, jsonHead(data.length, traceparent));
+  res.end(data);
   return status;
 }
 

@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { readBodyWithin, sendError, sendJson, sendReply } from "./http-body.ts";
 import type { Discovery } from "./discovery.ts";
+import type { RequestLog } from "./dashboard-requests.ts";
+import { sameWrite } from "./write-batch.ts";
 import { type InvocationMetrics, gatewayMetrics } from "./metrics.ts";
 import { FunctionError, isFunctionError, toFunctionError } from "../runtime/errors.ts";
 import { requestWithRetry } from "../runtime/client/index.ts";
@@ -34,18 +36,23 @@ const UNKNOWN = "(unknown)";
 export interface InvokeDeps {
   nc: NatsConnection;
   discovery: Discovery;
+  /** The dashboard's log of recent invocations, when there is one. */
+  requests?: RequestLog;
 }
 
 /** Handles one request under /fn/; never throws (every failure is a contract error response). */
 export function invoke(req: IncomingMessage, res: ServerResponse, deps: InvokeDeps): void {
-  const started = process.hrtime.bigint();
+  const at = Date.now();
+  const started = performance.now();
   const url = req.url ?? PREFIX;
   const q = url.indexOf("?");
-  const name = decodeName(q < 0 ? url.slice(PREFIX.length) : url.slice(PREFIX.length, q));
+  const path = q < 0 ? url : url.slice(0, q);
+  const name = decodeName(path.slice(PREFIX.length));
   const incoming = header(req, "traceparent");
   const trace = continueTrace(incoming);
   const traceparent = formatTraceparent(trace);
-  const endSpan = spanStarter()?.({
+  const starter = spanStarter();
+  const endSpan = starter?.({
     name: `POST /fn/${name}`,
     kind: "server",
     traceId: trace.traceId,
@@ -54,28 +61,17 @@ export function invoke(req: IncomingMessage, res: ServerResponse, deps: InvokeDe
     attributes: { "http.request.method": req.method ?? "", "http.route": "/fn/{name}", "faas.invoked_name": name },
   });
   const m = gatewayMetrics();
-  forward(req, res, deps, name, traceparent, m).then(
-    (status) => finish(m, deps, name, status, started, endSpan),
-    (err: unknown) => {
-      const fe = toFunctionError(err);
-      // A body we refused unread (413) leaves bytes on the socket: close it rather than parse them as a request.
-      const status = res.headersSent ? res.statusCode : sendError(res, fe, traceparent, fe.code === 413);
-      finish(m, deps, name, status, started, endSpan);
-    },
-  );
-}
-
-function finish(
-  m: InvocationMetrics,
-  deps: InvokeDeps,
-  name: string,
-  status: number,
-  started: bigint,
-  endSpan: ((status?: number) => void) | undefined,
-): void {
-  // Only served names become label values: anything a client types would grow the series without bound.
-  m.observe(deps.discovery.has(name) ? name : UNKNOWN, status, Number(process.hrtime.bigint() - started) / 1e9);
-  endSpan?.(status >= 400 ? status : undefined);
+  const finish = (status: number) => {
+    // Only served names become label values: anything a client types would grow the series without bound.
+    m.observe(deps.discovery.has(name) ? name : UNKNOWN, status, (performance.now() - started) / 1000);
+    endSpan?.(status >= 400 ? status : undefined);
+    deps.requests?.record(at, started, path, header(req, "nfn-correlation-id"), status, traceparent, header(req, "idempotency-key"));
+  };
+  forward(req, res, deps, name, traceparent, m).then(finish, (err: unknown) => {
+    const fe = toFunctionError(err);
+    // A body we refused unread (413) leaves bytes on the socket: close it rather than parse them as a request.
+    finish(res.headersSent ? res.statusCode : sendError(res, fe, traceparent, fe.code === 413));
+  });
 }
 
 async function forward(
@@ -115,24 +111,6 @@ async function forward(
     onRetry: (err) => m.retried(name, isFunctionError(err) && err.code === 429 ? "overloaded" : "no_responders"),
   });
   return sendReply(res, msg, traceparent);
-}
-
-let batch: Promise<void> | undefined;
-
-/**
- * Resolves in the check phase of this event-loop turn, once every socket that was readable has been
- * read. The NATS client writes what is published within one microtask run in one write, so the
- * requests of all HTTP connections read in one turn leave in one write instead of one each (the
- * largest cost the profile showed); it adds no timer and no measurable wait.
- */
-function sameWrite(): Promise<void> {
-  batch ??= new Promise((resolve) =>
-    setImmediate(() => {
-      batch = undefined;
-      resolve();
-    }),
-  );
-  return batch;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -98,16 +98,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     publicUrl: policy.publicUrl,
   });
   const pages = getRequestListener(app.fetch);
-  const deps = { nc, discovery };
+  const deps = { nc, discovery, requests };
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    setSecurityHeaders(res);
     const refused = policy.check(req);
+    // The invoke path and refusals write the security headers with the rest of their header list (gateway/http-body.ts).
     if (refused) sendError(res, refused);
     else if (applyCors(req, res, policy.ownOrigin)) return;
-    else if (req.url?.startsWith(FN_PREFIX)) {
-      requests.track(req, res);
-      invoke(req, res, deps);
-    } else void pages(req, res);
+    else if (req.url?.startsWith(FN_PREFIX)) invoke(req, res, deps);
+    else {
+      setSecurityHeaders(res);
+      void pages(req, res);
+    }
   });
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,

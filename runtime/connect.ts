@@ -4,6 +4,7 @@ import { connect } from "@nats-io/transport-node";
 import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/nats-core";
 import type { RuntimeConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import { shareRequestCancelError } from "./nats-request-quirk.ts";
 
 /** Client options for `config`: reconnect forever with backoff and jitter. */
 export function connectionOptions(config: RuntimeConfig): ConnectionOptions {
@@ -90,6 +91,7 @@ export async function connectWithRetry(config: RuntimeConfig, { log, signal, max
       },
     );
   }
+  shareRequestCancelError();
   for (let attempt = 1; ; attempt++) {
     try {
       const nc = await connect(options);

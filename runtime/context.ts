@@ -177,13 +177,23 @@ export class RequestContext implements Context {
 
   // Both open their bucket through `this.kv`, so they are allowed exactly the buckets `ctx.kv` is.
   keyed<T>(bucket: string, options?: KeyedOptions): Keyed<T> {
-    return gatedKeyed(this.scope.state.keyed<T>(bucket, options), this.kv(bucket, options?.bucket));
+    const keyed = this.scope.state.keyed<T>(bucket, options);
+    keyed.writers?.add(this.scope.fn.name);
+    return gatedKeyed(keyed, this.kv(bucket, options?.bucket), this.scope.deadline);
   }
 
   view<T>(bucket: string, options?: KeyedOptions): View<T> {
     const view = this.scope.state.view<T>(bucket, options);
     view.readers.add(this.scope.fn.name);
-    return gatedView(view, this.kv(bucket, options?.bucket));
+    // A view needs `views` (read only) or `kv`; either way the bucket is opened as `ctx.kv` would.
+    let gate: Promise<unknown>;
+    try {
+      assertDeclared(this.scope.fn, "views", bucket);
+      gate = this.scope.state.kv(bucket, options?.bucket);
+    } catch (err) {
+      gate = Promise.reject(err);
+    }
+    return gatedView(view, gate, this.scope.deadline);
   }
 
   async emit<T extends Record<string, unknown>>(

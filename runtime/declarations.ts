@@ -9,6 +9,8 @@ import type { FunctionSpec } from "./types.ts";
 export interface DeclaredUses {
   calls: ReadonlySet<string>;
   kv: ReadonlySet<string>;
+  /** Buckets it may read through a view: those of `views` and of `kv`. */
+  views: ReadonlySet<string>;
   emits: ReadonlySet<string>;
 }
 
@@ -23,10 +25,11 @@ const registry: Map<string, DeclaredUses> =
 (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = registry;
 
 /** Checks the declaration lists of `spec` (names, event types); throws with the field at fault. */
-export function checkDeclarations(spec: Pick<FunctionSpec, "name" | "calls" | "kv" | "streams" | "emits">): void {
+export function checkDeclarations(spec: Pick<FunctionSpec, "name" | "calls" | "kv" | "views" | "streams" | "emits">): void {
   const lists: Array<[string, unknown, RegExp]> = [
     ["calls", spec.calls, NAME],
     ["kv", spec.kv, NAME],
+    ["views", spec.views, NAME],
     ["streams", spec.streams, NAME],
     ["emits", spec.emits, EVENT_TYPE],
   ];
@@ -42,17 +45,27 @@ export function checkDeclarations(spec: Pick<FunctionSpec, "name" | "calls" | "k
 }
 
 /** Records what `spec` declares, for the checks below (keyed by name and version). */
-export function recordDeclarations(spec: Pick<FunctionSpec, "name" | "version" | "calls" | "kv" | "emits" | "auth">): void {
+export function recordDeclarations(spec: Pick<FunctionSpec, "name" | "version" | "calls" | "kv" | "views" | "emits" | "auth">): void {
   // A function that needs a caller may ask verify_token for the verdict.
   const calls = new Set(spec.calls ?? []);
   if (spec.auth) calls.add("verify_token");
-  registry.set(`${spec.name}@${spec.version}`, { calls, kv: new Set(spec.kv ?? []), emits: new Set(spec.emits ?? []) });
+  const kv = new Set(spec.kv ?? []);
+  // A bucket a function may write it may also read through a view.
+  const views = new Set([...(spec.views ?? []), ...kv]);
+  registry.set(`${spec.name}@${spec.version}`, { calls, kv, views, emits: new Set(spec.emits ?? []) });
 }
 
 /** What `fn` declared, or undefined for a function not made by defineFunction in this process. */
 export function declaredUses(fn: { name: string; version: string }): DeclaredUses | undefined {
   return registry.get(`${fn.name}@${fn.version}`);
 }
+
+const VERBS: Record<keyof DeclaredUses, string> = {
+  calls: "calls",
+  kv: "opens KV bucket",
+  views: "reads KV bucket through a view",
+  emits: "emits",
+};
 
 /**
  * Throws when `fn` uses `what` of `kind` without declaring it, naming the declaration to add. A plain
@@ -62,7 +75,7 @@ export function assertDeclared(fn: { name: string; version: string }, kind: keyo
   const declared = declaredUses(fn);
   if (!declared || declared[kind].has(what)) return;
   const shown = what.slice(0, 64);
-  const verb = kind === "calls" ? "calls" : kind === "kv" ? "opens KV bucket" : "emits";
+  const verb = VERBS[kind];
   const err = new Error(
     `${fn.name} ${verb} "${shown}" without declaring it: add "${shown}" to ${kind}: [...] in its defineFunction, then re-run nfn auth init`,
   );

@@ -2,8 +2,13 @@
 
 // JetStream API codes for "wrong last sequence": someone else wrote the key since we read it.
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
-// JetStream API codes meaning "not now": no stream leader yet, JetStream starting or stopping, cluster busy.
-const UNAVAILABLE_API_CODES = new Set([10008, 10039, 10076, 10077, 10023]);
+// JetStream API codes meaning "not now": the system temporarily unavailable (10008), the cluster cannot
+// handle the request yet (10009), no suitable peers while a node is gone (10005), JetStream not enabled
+// (10039, 10076: starting, stopping, or the meta leader not elected), insufficient resources (10023),
+// a store failure (10077), a raft error (10041), a stream or consumer offline (10118, 10119).
+const UNAVAILABLE_API_CODES = new Set([10005, 10008, 10009, 10023, 10039, 10041, 10076, 10077, 10118, 10119]);
+// Status codes of a JetStream reply without a body: no responders (no leader answers yet), request timeout.
+const UNAVAILABLE_STATUS = new Set([503, 408]);
 // Client-side failures that say the server did not answer in time or the connection is being replaced.
 const UNAVAILABLE_NAMES = new Set([
   "TimeoutError",
@@ -35,6 +40,7 @@ export function isStoreUnavailable(err: unknown): boolean {
     if (UNAVAILABLE_NAMES.has(e.name)) return true;
     const code = (e as { code?: unknown }).code;
     if (typeof code === "number" && UNAVAILABLE_API_CODES.has(code)) return true;
+    if (e.name === "JetStreamStatusError" && typeof code === "number" && UNAVAILABLE_STATUS.has(code)) return true;
     if (code === "503" || code === "TIMEOUT") return true;
   }
   return false;

@@ -22,7 +22,7 @@ export type KeyedUpdate<T, R> = (current: T | undefined) => KeyedChange<T, R>;
 
 /** How a keyed bucket is made and bounded. */
 export interface KeyedOptions {
-  /** Largest record in bytes (its JSON); an update that would grow one past it is refused with 409. Default 65536. */
+  /** Largest record in bytes (its JSON); an update that would grow one past it is refused with 409 (one that does not grow it is not). Default 65536. */
   maxBytes?: number;
   /** Options used when the bucket is created: `ttl` (max age, ms), `max_bytes`, `history`. */
   bucket?: Partial<KvOptions>;
@@ -43,6 +43,8 @@ export interface KeyedRecord<T> {
 export interface Keyed<T> {
   /** The bucket's name. */
   readonly bucket: string;
+  /** Functions that change it (their STATS show its counters). */
+  readonly writers?: Set<string>;
   /** The latest value, read from the server. */
   get(id: string): Promise<T | undefined>;
   /** Applies `fn` to the latest value of `id` and writes the result; resolves with `fn`'s result once written. */
@@ -63,6 +65,10 @@ const MAX_BATCH = 1024;
 const MAX_ROUNDS = 200;
 // Latest values this instance wrote or read, so the next update of a key needs no read first.
 const MAX_CACHED = 4096;
+// How long a key counts as contended after this instance lost a race on it.
+const CONTENDED_MS = 1000;
+// Longest pause between two batches of a contended key.
+const MAX_YIELD_MS = 5;
 
 interface Waiting {
   id: string;
@@ -81,10 +87,44 @@ interface Applied {
   outcomes: Outcome[];
 }
 
+/** What the keyed records of one bucket did in this process, for STATS (`data.keyed`). */
+export interface KeyedCounters {
+  /** Updates asked for. */
+  updates: number;
+  /** Writes that succeeded (one per batch that changed the record). */
+  writes: number;
+  /** Writes that lost the race to another instance (the batch was re-applied to the fresh value). */
+  conflicts: number;
+  /** Reads from the server (a key not cached, after a lost race, or to confirm a refusal). */
+  reads: number;
+}
+
+const liveKeyed = new Set<KeyedBucket<unknown>>();
+
+/** The counters of every keyed bucket of this process (only those `writer` changes, when given), summed by bucket. */
+export function keyedStats(writer?: string): Record<string, KeyedCounters> {
+  const out: Record<string, KeyedCounters> = Object.create(null) as Record<string, KeyedCounters>;
+  for (const k of liveKeyed) {
+    if (writer !== undefined && !k.writers.has(writer)) continue;
+    const sum = (out[k.bucket] ??= { updates: 0, writes: 0, conflicts: 0, reads: 0 });
+    sum.updates += k.counters.updates;
+    sum.writes += k.counters.writes;
+    sum.conflicts += k.counters.conflicts;
+    sum.reads += k.counters.reads;
+  }
+  return out;
+}
+
 /** The keyed records of `bucket`, over the KV `open()` yields; share one per connection so updates coalesce. */
 export class KeyedBucket<T> implements Keyed<T> {
+  /** Functions that change it. */
+  readonly writers = new Set<string>();
+  /** What it did so far. */
+  readonly counters: KeyedCounters = { updates: 0, writes: 0, conflicts: 0, reads: 0 };
   private readonly queues = new Map<string, Waiting[]>();
   private readonly cache = new Map<string, KeyedRecord<unknown>>();
+  // Keys another instance also writes: until when, and how long our last write of each took (ms).
+  private readonly contended = new Map<string, { until: number; putMs: number }>();
   private readonly maxBytes: number;
   private readonly keyOf: (id: string) => string;
 
@@ -97,6 +137,7 @@ export class KeyedBucket<T> implements Keyed<T> {
   ) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.keyOf = options.keyOf ?? kvKey;
+    liveKeyed.add(this as KeyedBucket<unknown>);
   }
 
   /** The value this instance last wrote or read for an encoded key, without asking the server. */
@@ -121,6 +162,7 @@ export class KeyedBucket<T> implements Keyed<T> {
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    this.counters.updates++;
     return new Promise<R>((resolve, reject) => {
       const waiting: Waiting = {
         id,
@@ -153,6 +195,7 @@ export class KeyedBucket<T> implements Keyed<T> {
           const e = asStoreError(err);
           for (const w of batch) w.reject(e);
         }
+        await this.yieldIfContended(key);
       }
     } finally {
       this.queues.delete(key);
@@ -185,19 +228,39 @@ export class KeyedBucket<T> implements Keyed<T> {
         settle(batch, applied.outcomes);
         return;
       }
+      const putAt = performance.now();
       try {
         const revision = await kv.put(key, applied.body, { previousSeq: base.revision });
+        this.counters.writes++;
         this.remember(key, { value: applied.value, revision });
         settle(batch, applied.outcomes);
+        const seen = this.contended.get(key);
+        if (seen) seen.putMs = performance.now() - putAt;
         return;
       } catch (err) {
         if (!isRevisionConflict(err)) throw err;
+        this.counters.conflicts++;
+        this.contended.set(key, { until: Date.now() + CONTENDED_MS, putMs: performance.now() - putAt });
         this.cache.delete(key);
         base = await this.read(kv, key);
         fresh = this.leaderRead === undefined;
       }
     }
     throw new Error(`keyed record ${this.bucket}/${key}: gave up after ${MAX_ROUNDS} conflicting writes`);
+  }
+
+  // Another instance writes this key too: the one that just wrote holds the latest value and would
+  // win every next race (it needs no read first) while the others starve. Pausing about one write's
+  // time before its next batch lets a loser's read and write land; meanwhile its own batch grows.
+  private async yieldIfContended(key: string): Promise<void> {
+    const seen = this.contended.get(key);
+    if (!seen) return;
+    if (Date.now() > seen.until) {
+      this.contended.delete(key);
+      return;
+    }
+    const ms = Math.min(MAX_YIELD_MS, Math.max(0.5, seen.putMs * 1.5));
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   // Applies the batch in order; if the result is over the size limit, finds and refuses the updates that grew it.
@@ -223,10 +286,13 @@ export class KeyedBucket<T> implements Keyed<T> {
     return this.applyWithinLimit(base, batch);
   }
 
-  // The rare path: apply one by one, measuring after each write, and refuse each update that would pass the limit.
+  // The rare path: apply one by one, measuring after each write, and refuse each update that would
+  // grow the record past the limit. One that does not grow it goes through, so a record already over
+  // the limit (written under an older limit or shape) can still shrink back under it.
   private applyWithinLimit(base: unknown, batch: Waiting[]): Applied {
     let value = base;
     let body = "";
+    let bytesNow = base === undefined ? 0 : Buffer.byteLength(JSON.stringify(base));
     let changed = false;
     const outcomes: Outcome[] = [];
     for (const w of batch) {
@@ -235,9 +301,10 @@ export class KeyedBucket<T> implements Keyed<T> {
         if ("write" in change) {
           const next = JSON.stringify(change.write);
           const bytes = Buffer.byteLength(next);
-          if (bytes > this.maxBytes) throw this.tooLarge(w.id, bytes);
+          if (bytes > this.maxBytes && bytes > bytesNow) throw this.tooLarge(w.id, bytes);
           value = change.write;
           body = next;
+          bytesNow = bytes;
           changed = true;
         }
         outcomes.push({ ok: true, result: change.result });
@@ -258,12 +325,14 @@ export class KeyedBucket<T> implements Keyed<T> {
 
   private async readLatest(kv: KV, key: string): Promise<KeyedRecord<unknown>> {
     if (!this.leaderRead) return this.read(kv, key);
+    this.counters.reads++;
     const rec = await this.leaderRead(key);
     this.remember(key, rec);
     return rec;
   }
 
   private async read(kv: KV, key: string): Promise<KeyedRecord<unknown>> {
+    this.counters.reads++;
     const entry = await kv.get(key);
     let rec: KeyedRecord<unknown>;
     if (!entry) rec = { value: undefined, revision: 0 };
@@ -298,13 +367,43 @@ export function asStoreError(err: unknown): unknown {
   return new FunctionError(503, "the state store is unavailable for the moment; retry shortly", undefined, { cause: err });
 }
 
-/** `keyed` used only once `gate` resolves: how a request's context makes keyed records pass the same bucket checks as `ctx.kv`. */
-export function gatedKeyed<T>(keyed: Keyed<T>, gate: Promise<unknown>): Keyed<T> {
+// Time kept back before a request's deadline to send the 503 of a store that did not answer.
+const REPLY_MARGIN_MS = 200;
+
+/**
+ * `work`, or a 503 when the store has not answered shortly before `deadline` (epoch ms): a store
+ * that hangs (a leader election, a lost node) is a retry for the caller, never its timeout. What the
+ * store does later is safe to repeat: every keyed change is idempotent for the retry that follows.
+ */
+export function storeWithin<T>(work: Promise<T>, deadline: number | undefined): Promise<T> {
+  if (deadline === undefined) return work;
+  const ms = deadline - Date.now() - REPLY_MARGIN_MS;
+  if (ms <= 0 || !Number.isFinite(ms)) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FunctionError(503, "the state store did not answer in time; retry shortly")), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * `keyed` used only once `gate` resolves: how a request's context makes keyed records pass the same
+ * bucket checks as `ctx.kv`; with `deadline`, a store that does not answer in time is a 503.
+ */
+export function gatedKeyed<T>(keyed: Keyed<T>, gate: Promise<unknown>, deadline?: number): Keyed<T> {
   // A refused gate is reported by each use; nobody waiting on it is not an unhandled rejection.
   gate.catch(() => undefined);
   return {
     bucket: keyed.bucket,
-    get: (id) => gate.then(() => keyed.get(id)),
-    update: (id, fn, options) => gate.then(() => keyed.update(id, fn, options)),
+    get: (id) =>
+      storeWithin(
+        gate.then(() => keyed.get(id)),
+        deadline,
+      ),
+    update: (id, fn, options) =>
+      storeWithin(
+        gate.then(() => keyed.update(id, fn, options)),
+        deadline,
+      ),
   };
 }

@@ -1,5 +1,10 @@
-/** Exact per-endpoint statistics in the ADR-32 STATS shape: integer nanoseconds, every error counted. */
+/**
+ * Exact per-endpoint statistics in the ADR-32 STATS shape: integer nanoseconds, every error counted.
+ * A 202 `ACCEPTED` reply (a durable invocation still running) travels like an error but is not
+ * one: it is counted apart, in `data.accepted`.
+ */
 import { type ViewLag, viewLags } from "./view.ts";
+import { type KeyedCounters, keyedStats } from "./keyed.ts";
 
 /** How many recent request durations the latency percentiles are computed over. */
 export const LATENCY_WINDOW = 4096;
@@ -13,6 +18,8 @@ export interface EndpointStatsData {
   rejected: number;
   /** Requests dropped unanswered because their reply subject was not an inbox (endpoint and `$SRV` alike). */
   rejected_reply_subject: number;
+  /** 202 replies: durable invocations accepted and still running when the caller's deadline came (not errors). */
+  accepted: number;
   latency_window: number;
   /** The local views this function reads and how far behind each is (runtime/view.ts), when it reads any. */
   views?: Record<string, ViewLag>;
@@ -31,6 +38,9 @@ export interface EndpointStatsJson {
   data: EndpointStatsData;
 }
 
+// The code of the "accepted, still running" reply of a durable invocation.
+const ACCEPTED = 202;
+
 /** Monotonic clock in integer nanoseconds. */
 export function nowNs(): bigint {
   return process.hrtime.bigint();
@@ -44,6 +54,7 @@ export class EndpointStats {
   private lastError = "";
   private rejectedCount = 0;
   private rejectedReplyCount = 0;
+  private acceptedCount = 0;
   private inFlightCount = 0;
   private readonly window = new Float64Array(LATENCY_WINDOW);
   private windowNext = 0;
@@ -78,7 +89,8 @@ export class EndpointStats {
     this.window[this.windowNext] = ns;
     this.windowNext = (this.windowNext + 1) % LATENCY_WINDOW;
     if (this.windowSize < LATENCY_WINDOW) this.windowSize++;
-    if (error) {
+    if (error?.code === ACCEPTED) this.acceptedCount++;
+    else if (error) {
       this.errors++;
       this.lastError = `${error.code}:${error.message}`;
       if (error.rejected) this.rejectedCount++;
@@ -98,6 +110,7 @@ export class EndpointStats {
     this.lastError = "";
     this.rejectedCount = 0;
     this.rejectedReplyCount = 0;
+    this.acceptedCount = 0;
     this.windowNext = 0;
     this.windowSize = 0;
   }
@@ -121,6 +134,7 @@ export class EndpointStats {
         in_flight: this.inFlightCount,
         rejected: this.rejectedCount,
         rejected_reply_subject: this.rejectedReplyCount,
+        accepted: this.acceptedCount,
         latency_window: this.windowSize,
         ...withViews(this.name),
       },
@@ -128,9 +142,13 @@ export class EndpointStats {
   }
 }
 
-function withViews(fn: string): { views?: Record<string, ViewLag> } {
+function withViews(fn: string): { views?: Record<string, ViewLag>; keyed?: Record<string, KeyedCounters> } {
   const views = viewLags(fn);
-  return Object.keys(views).length > 0 ? { views } : {};
+  const keyed = keyedStats(fn);
+  return {
+    ...(Object.keys(views).length > 0 ? { views } : {}),
+    ...(Object.keys(keyed).length > 0 ? { keyed } : {}),
+  };
 }
 
 /** Nearest-rank percentile of an ascending array; 0 when empty. */

@@ -154,6 +154,11 @@ export interface FunctionSpec<I = unknown, O = unknown> {
   calls?: string[];
   /** KV buckets it opens with `ctx.kv` (reads, writes, and the stream calls on `KV_<bucket>`); any other is refused. */
   kv?: string[];
+  /**
+   * KV buckets it only reads, through `ctx.view` (a local view kept current by a watch): its NATS
+   * identity may get and watch them but never put, delete or purge. `ctx.kv` and `ctx.keyed` refuse them.
+   */
+  views?: string[];
   /** Streams and object stores it uses directly through `ctx.js`, besides EVENTS (which `emits` and `trigger` cover). */
   streams?: string[];
   /** Event types it publishes with `ctx.emit` (such as "order.created"); emitting any other is refused. */

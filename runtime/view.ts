@@ -6,7 +6,7 @@
  */
 import type { KV } from "@nats-io/kv";
 import { kvKey } from "./kv-key.ts";
-import type { KeyedRecord } from "./keyed.ts";
+import { type KeyedRecord, storeWithin } from "./keyed.ts";
 
 /** Options of one read. */
 export interface ViewReadOptions {
@@ -167,13 +167,18 @@ export class KvView<T> implements View<T> {
   }
 }
 
-/** `view` used only once `gate` resolves (the bucket checks of `ctx.kv`, applied to a request's reads). */
-export function gatedView<T>(view: View<T>, gate: Promise<unknown>): View<T> {
+/** `view` used only once `gate` resolves (the bucket checks of `ctx.kv`, applied to a request's reads), bounded by `deadline`. */
+export function gatedView<T>(view: View<T>, gate: Promise<unknown>, deadline?: number): View<T> {
   gate.catch(() => undefined);
   return {
     bucket: view.bucket,
     readers: view.readers,
-    get: (id, options) => gate.then(() => view.get(id, options)),
+    // A read that must go to the server is bounded like a keyed one: a store that hangs is a 503.
+    get: (id, options) =>
+      storeWithin(
+        gate.then(() => view.get(id, options)),
+        deadline,
+      ),
     lag: () => view.lag(),
   };
 }

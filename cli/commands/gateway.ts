@@ -7,8 +7,10 @@ import { EXIT } from "../lib/exit-codes.ts";
 import type { CliIo } from "../lib/io.ts";
 import { verbAction } from "../lib/program.ts";
 import { waitForSignal } from "../lib/wait-for-signal.ts";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { RuntimeConfig } from "../../runtime/config.ts";
 import { connectWithRetry } from "../../runtime/connect.ts";
-import { createLogger } from "../../runtime/logger.ts";
+import { type Logger, createLogger } from "../../runtime/logger.ts";
 import { edgeSettingsFromEnv, isLoopbackHost } from "../../gateway/edge-policy.ts";
 import { startGateway } from "../../gateway/server.ts";
 
@@ -31,8 +33,12 @@ export async function runGateway(
   const refreshMs = opts.refresh ? parseDuration(opts.refresh, "--refresh") : undefined;
   const resolved = resolveConnection(opts, io);
   const log = createLogger({ component: "gateway" }, resolved.config.logLevel);
-  // A long-running server waits for NATS and reconnects forever, unlike one-shot verbs.
-  const nc = await connectWithRetry({ ...resolved.config, clientName: `nfn-gateway-${process.pid}` }, { log });
+  // A long-running server waits for NATS and reconnects forever, unlike one-shot verbs; a signal meanwhile stops the waiting.
+  const nc = await connectUnlessStopped({ ...resolved.config, clientName: `nfn-gateway-${process.pid}` }, log, until);
+  if (!nc) {
+    io.stderr.write("nfn: stopped before the NATS server was reachable: the gateway never listened\n");
+    return EXIT.OK;
+  }
   try {
     const edge = edgeSettings(io.env);
     const gateway = await startGateway({ nc, port, host, refreshMs, ...edge });
@@ -49,6 +55,35 @@ export async function runGateway(
     if (!nc.isClosed()) await nc.drain();
   }
   return EXIT.OK;
+}
+
+/**
+ * Connects (retrying) until it succeeds or `until` settles; undefined when `until` came first. A
+ * connection attempt still under way then is not awaited: when it completes late, it is closed.
+ */
+export async function connectUnlessStopped(
+  config: RuntimeConfig,
+  log: Logger,
+  until: Promise<unknown>,
+): Promise<NatsConnection | undefined> {
+  const abort = new AbortController();
+  const stopped = until.then(() => {
+    abort.abort(new Error("stopped before the NATS server was reachable"));
+    return undefined;
+  });
+  const connecting = connectWithRetry(config, { log, signal: abort.signal });
+  const nc = await Promise.race([connecting.catch((err: unknown) => (abort.signal.aborted ? undefined : Promise.reject(err))), stopped]);
+  if (nc === undefined) {
+    // One attempt may still be in flight (a connect does not take the signal): close what it brings.
+    connecting
+      .then(
+        (late) => late.close(),
+        () => {},
+      )
+      .catch(() => {});
+    return undefined;
+  }
+  return nc;
 }
 
 // The public URL and extra browser origins (README: Configuration); a malformed value stops the start.

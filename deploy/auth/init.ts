@@ -181,7 +181,7 @@ export async function authInit(options: AuthInitOptions): Promise<AuthInitResult
 const ROLE_USE: Record<Role, string> = {
   worker: "nfn serve / nfn worker: hosts the functions (account FUNCTIONS)",
   deployer: "nfn deploy / rollback / undeploy / releases / status: writes the release registry (account FUNCTIONS)",
-  gateway: "nfn gateway: calls public functions, reads the EVENTS feed (account APP)",
+  gateway: "nfn gateway: calls public functions, reads the EVENTS feed, the dead letters (and replays them) and the journal (account APP)",
   client: "nfn invoke / ls / info / stats / ping and other callers: public functions only (account APP)",
 };
 

@@ -1,6 +1,6 @@
 /**
  * Least-privilege NATS permissions computed from the functions' declarations (serves, calls, kv,
- * streams, emits, trigger, visibility), per function and per role. Never written by hand: re-run
+ * views, streams, emits, trigger, visibility), per function and per role. Never written by hand: re-run
  * `nfn auth init` after changing a declaration.
  */
 import type { FunctionDefinition } from "../../runtime/define-function.ts";
@@ -8,6 +8,7 @@ import { EVENTS_STREAM, eventSubject } from "../../runtime/events.ts";
 import { DLQ_STREAM, triggerConsumerName } from "../../runtime/triggers.ts";
 import { RUNS_BUCKET } from "../../runtime/durable/journal.ts";
 import { waitConsumerName } from "../../runtime/durable/event-waits.ts";
+import { nestjsEnabled, nestjsSubjects } from "../../runtime/nestjs.ts";
 import { BUNDLES_BUCKET, RELEASES_BUCKET } from "../registry/registry.ts";
 import {
   JS_ACCOUNT_INFO,
@@ -61,6 +62,8 @@ export function functionPermissions(
   const subscribe: string[] = [`${inboxPrefix}.>`];
   if (def.endpoint !== false) {
     subscribe.push(`${endpointSubject(settings, def.name)} ${settings.queue}`, ...srvSubjects(def.name));
+    // The NestJS transport's subjects: the pattern itself and `{"cmd":"<name>"}`, in the same queue group.
+    if (nestjsEnabled(def)) subscribe.push(...nestjsSubjects(def.name).map((s) => `${s} ${settings.queue}`));
     // Replies: to a caller's inbox, or to the reply subject an account import made (`_R_.`); nothing else.
     publish.push("_INBOX.>", "_R_.>");
   }
@@ -68,6 +71,8 @@ export function functionPermissions(
   if (def.auth) calls.add("verify_token");
   for (const fn of calls) publish.push(endpointSubject(settings, fn));
   for (const bucket of def.kv ?? []) publish.push(...kvReadWriteSubjects(bucket));
+  // A bucket only read through a view: gets and watches (and creating it empty), never $KV puts or deletes.
+  for (const bucket of def.views ?? []) publish.push(...kvReadSubjects(bucket));
   for (const stream of def.streams ?? []) publish.push(...streamOwnSubjects(stream));
   for (const type of def.emits ?? []) publish.push(eventSubject(type));
   if (def.trigger) {
@@ -127,6 +132,11 @@ export function publicFunctions(defs: FunctionDefinition[]): FunctionDefinition[
   return defs.filter((d) => d.visibility === "public" && d.endpoint !== false);
 }
 
+/** The subjects callers publish to reach `def`: its endpoint, and its NestJS transport subjects when it answers them. */
+export function callerSubjects(def: FunctionDefinition, settings: SubjectSettings = DEFAULT_SUBJECTS): string[] {
+  return [endpointSubject(settings, def.name), ...(nestjsEnabled(def) ? nestjsSubjects(def.name) : [])];
+}
+
 /** The EVENTS reads the gateway's live feed makes (an ordered consumer), imported into the callers' account. */
 export function eventFeedSubjects(): string[] {
   return [
@@ -146,7 +156,7 @@ export function callerPermissions(
 ): Permissions {
   return normalize({
     publish: [
-      ...publicFunctions(defs).map((d) => endpointSubject(settings, d.name)),
+      ...publicFunctions(defs).flatMap((d) => callerSubjects(d, settings)),
       "$SRV.PING",
       "$SRV.INFO",
       "$SRV.STATS",
@@ -157,17 +167,32 @@ export function callerPermissions(
   });
 }
 
-/** The gateway: a caller that also reads the EVENTS feed for the dashboard. */
+/**
+ * What the dashboard reads beyond the feed, imported into the callers' account for the gateway
+ * alone: the dead letters (ordered reads, one message, removal after a replay), messages of the
+ * durable journal (the trace's steps), and publishing the event types a trigger may park, which is
+ * what a replay does.
+ */
+export function dashboardSubjects(defs: FunctionDefinition[]): { jsApi: string[]; events: string[] } {
+  const dlq = eventFeedSubjects().map((s) => s.replace(`.${EVENTS_STREAM}`, `.${DLQ_STREAM}`));
+  const jsApi = [...dlq, `$JS.API.STREAM.MSG.GET.${DLQ_STREAM}`, `$JS.API.STREAM.MSG.DELETE.${DLQ_STREAM}`];
+  if (defs.some((d) => d.durable && d.endpoint !== false)) jsApi.push(`$JS.API.STREAM.MSG.GET.KV_${RUNS_BUCKET}`);
+  const events = [...new Set(defs.flatMap((d) => d.trigger?.events ?? []))].sort().map(eventSubject);
+  return { jsApi, events };
+}
+
+/** The gateway: a caller that also reads the EVENTS feed, the dead letters and the journal for the dashboard. */
 export function gatewayPermissions(
   defs: FunctionDefinition[],
   inboxPrefix: string,
   settings: SubjectSettings = DEFAULT_SUBJECTS,
 ): Permissions {
   const caller = callerPermissions(defs, inboxPrefix, settings);
+  const extra = dashboardSubjects(defs);
   // The server checks a publish after the account's mappings, so the imported names are allowed too.
-  const feed = eventFeedSubjects();
+  const feed = [...eventFeedSubjects(), ...extra.jsApi];
   const imported = feed.map((s) => `${IMPORTED_JS_API}.${s.slice("$JS.API.".length)}`);
-  return normalize({ publish: [...caller.publish, ...feed, ...imported], subscribe: caller.subscribe });
+  return normalize({ publish: [...caller.publish, ...feed, ...imported, ...extra.events], subscribe: caller.subscribe });
 }
 
 function merge(list: Permissions[]): Permissions {

@@ -7,7 +7,8 @@ import {
   IMPORTED_JS_API,
   type Permissions,
   type SubjectSettings,
-  endpointSubject,
+  callerSubjects,
+  dashboardSubjects,
   eventFeedSubjects,
   publicFunctions,
 } from "./permissions.ts";
@@ -41,12 +42,22 @@ interface Export {
 
 /** The service subjects the functions' account exports to the callers' account. */
 export function exportedServices(defs: FunctionDefinition[], settings: SubjectSettings): Export[] {
+  const dashboard = dashboardSubjects(defs);
   return [
-    ...publicFunctions(defs).map((d) => ({ service: endpointSubject(settings, d.name) })),
-    // Every instance answers a $SRV request, so many replies travel back through one import.
-    { service: "$SRV.>", response_type: "stream" as const },
+    ...publicFunctions(defs).flatMap((d) => callerSubjects(d, settings).map((service) => ({ service }))),
+    // Every instance answers a $SRV request, so many replies travel back through one import. The
+    // bare verbs reach every function (internal ones too: an export cannot pick responders); the
+    // named ones only the public functions, so `$SRV.INFO.<internal>` gets nothing from APP.
+    ...["$SRV.PING", "$SRV.INFO", "$SRV.STATS"].map((service) => ({ service, response_type: "stream" as const })),
+    ...publicFunctions(defs).flatMap((d) =>
+      [`$SRV.*.${d.name}`, `$SRV.*.${d.name}.*`].map((service) => ({ service, response_type: "stream" as const })),
+    ),
     // A pull request gets many messages back.
-    ...eventFeedSubjects().map((s) => (s.includes(".MSG.NEXT.") ? { service: s, response_type: "stream" as const } : { service: s })),
+    ...[...eventFeedSubjects(), ...dashboard.jsApi].map((s) =>
+      s.includes(".MSG.NEXT.") ? { service: s, response_type: "stream" as const } : { service: s },
+    ),
+    // A replay's publish: JetStream in the functions' account stores it and answers with the ack.
+    ...dashboard.events.map((service) => ({ service })),
   ];
 }
 

@@ -3,14 +3,15 @@
  * keyed update, idempotent through the order's mark (StockMark), and refused once the writer's lease
  * is over, so a stalled writer can never apply a change after someone else took its work over.
  */
-import { FunctionError, type Context, type Keyed, type KeyedChange, type View, kvRetention } from "../../runtime/index.ts";
-import { DEFAULT_CURRENCY, INVENTORY_BUCKET, INVENTORY_RETENTION, type StockMark, type StockRecord, stockSettings } from "./stock-types.ts";
+import { FunctionError, type Context, type Keyed, type KeyedChange, type View } from "../../runtime/index.ts";
+import { fromLegacySku, isLegacySku } from "./stock-legacy.ts";
+import { DEFAULT_CURRENCY, INVENTORY_BUCKET, type StockMark, type StockRecord, stockBuckets, stockSettings } from "./stock-types.ts";
 
 /** The sku records, bounded in size, in a bucket created with the configured limits. */
 export function inventoryStore(ctx: Pick<Context, "keyed">): Keyed<StockRecord> {
   return ctx.keyed<StockRecord>(INVENTORY_BUCKET, {
     maxBytes: stockSettings().skuRecordMaxBytes,
-    bucket: kvRetention(INVENTORY_BUCKET, INVENTORY_RETENTION),
+    bucket: stockBuckets().inventory,
   });
 }
 
@@ -19,7 +20,7 @@ export function inventoryStore(ctx: Pick<Context, "keyed">): Keyed<StockRecord> 
  * that only show or price stock. Reserving never reads it: the keyed update checks the latest record.
  */
 export function inventoryView(ctx: Pick<Context, "view">): View<StockRecord> {
-  return ctx.view<StockRecord>(INVENTORY_BUCKET, { bucket: kvRetention(INVENTORY_BUCKET, INVENTORY_RETENTION) });
+  return ctx.view<StockRecord>(INVENTORY_BUCKET, { bucket: stockBuckets().inventory });
 }
 
 /** onHand − reserved: what can still be reserved. */
@@ -50,8 +51,23 @@ export interface LineChange {
 
 /** The keyed update for one line change (pure: it may be applied again after a lost race). */
 export function lineUpdate(change: LineChange): (cur: StockRecord | undefined) => KeyedChange<StockRecord, LineResult> {
+  const apply = applyLine(change);
+  return (stored) => {
+    if (!stored) return { result: { kind: "missing" } };
+    const cur = fromLegacySku(stored);
+    const out = apply(cur);
+    // A record in the previous model's shape is written in the new one on first touch, whatever the change found.
+    return cur !== stored && !("write" in out) ? { write: cur, result: out.result } : out;
+  };
+}
+
+/** Writes a sku record of the previous model's shape in the current one; false when there was nothing to migrate. */
+export function migrateSku(skus: Keyed<StockRecord>, sku: string): Promise<boolean> {
+  return skus.update(sku, (cur) => (cur && isLegacySku(cur) ? { write: fromLegacySku(cur), result: true } : { result: false }));
+}
+
+function applyLine(change: LineChange): (cur: StockRecord) => KeyedChange<StockRecord, LineResult> {
   return (cur) => {
-    if (!cur) return { result: { kind: "missing" } };
     const marks = cur.marks ?? [];
     const i = marks.findIndex((m) => m.o === change.orderId);
     const mark = i >= 0 ? marks[i] : undefined;
@@ -70,6 +86,9 @@ export function lineUpdate(change: LineChange): (cur: StockRecord | undefined) =
       case "sell":
         if (mark?.p === "s") return same;
         if (mark?.p === "f") throw new Error(`order ${change.orderId} was freed on sku ${cur.sku}; it cannot be sold`);
+        // Without a mark and never fully held, nothing is held here to sell: a record from the previous
+        // model whose sale of this line was already applied (the hold was gone).
+        if (!mark && !change.wasHeld) return same;
         if (cur.reserved < q) throw new Error(`sku ${cur.sku} holds ${cur.reserved} units, fewer than the ${q} to sell`);
         return done({ ...withMarks(cur, marked("s")), reserved: cur.reserved - q, onHand: cur.onHand - q, sold: cur.sold + q });
       case "free":
@@ -106,7 +125,8 @@ export interface ProductInput {
 
 /** Creates or updates a product; keeps its reserved units; 409 when onHand would fall below them. */
 export function upsertProduct(skus: Keyed<StockRecord>, input: ProductInput): Promise<StockRecord> {
-  return skus.update(input.sku, (cur) => {
+  return skus.update(input.sku, (stored) => {
+    const cur = stored && fromLegacySku(stored);
     const base: StockRecord = cur ?? {
       sku: input.sku,
       name: "",

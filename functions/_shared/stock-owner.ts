@@ -113,7 +113,10 @@ async function placeHolds(store: StockStore, r: Reservation): Promise<Reservatio
   });
   if (!decided) throw lostLease(r.orderId);
   if (decided.status !== "reserved") return work(store, decided);
-  await Promise.all([applyLines(store, decided, "unmark"), emitReserved(store, decided, results)]);
+  // The record says `reserved` (every line held) now: the marks are only forgotten, and the reply does
+  // not wait for that (a mark left behind is harmless to commit and release, and the sweeper forgets it).
+  applyLines(store, decided, "unmark").catch((err: unknown) => store.ctx.log.warn("forgetting marks failed", { error: err }));
+  await emitReserved(store, decided, results);
   return decided;
 }
 

@@ -1,15 +1,15 @@
 /** The stock state opened together: sku records, reservation records and the stream of due reservations. */
 import { randomUUID } from "node:crypto";
 import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
-import { type Context, type Keyed, kvRetention } from "../../runtime/index.ts";
+import type { Context, Keyed } from "../../runtime/index.ts";
 import { inventoryStore } from "./inventory-store.ts";
 import {
   DUE_STREAM,
   RESERVATIONS_BUCKET,
-  RESERVATIONS_RETENTION,
   type Reservation,
   type StockRecord,
   type StockSettings,
+  stockBuckets,
   stockSettings,
 } from "./stock-types.ts";
 
@@ -35,7 +35,7 @@ export function openStockStore(ctx: Context): Promise<StockStore> {
   return Promise.resolve({
     ctx,
     skus: inventoryStore(ctx),
-    reservations: ctx.keyed<Reservation>(RESERVATIONS_BUCKET, { bucket: kvRetention(RESERVATIONS_BUCKET, RESERVATIONS_RETENTION) }),
+    reservations: ctx.keyed<Reservation>(RESERVATIONS_BUCKET, { bucket: stockBuckets().reservations }),
     settings,
     me: randomUUID(),
   });

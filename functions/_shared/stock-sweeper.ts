@@ -5,7 +5,8 @@
  * instance, when it next falls due) and looks at a batch of sku records from where the last run stopped.
  */
 import type { JsMsg } from "@nats-io/jetstream";
-import { changeLine } from "./inventory-store.ts";
+import { changeLine, migrateSku } from "./inventory-store.ts";
+import { isLegacySku } from "./stock-legacy.ts";
 import { takeOver, work } from "./stock-owner.ts";
 import { abandonReservation, expireReservation } from "./stock-settle.ts";
 import { DUE_CONSUMER, type StockStore, ensureDueConsumer, leaseOver, readReservation, unsettled } from "./stock-store.ts";
@@ -22,6 +23,7 @@ export interface SweepResult {
 // Where the sku scan goes on from, per process (every instance scanning a different part is fine).
 let skuCursor = 0;
 const VISITS_AT_ONCE = 16;
+const MARKS_AT_ONCE = 64;
 
 /** One bounded pass: due reservations first, then a batch of skus. */
 export async function sweepReservations(store: StockStore): Promise<SweepResult> {
@@ -105,9 +107,16 @@ async function scanSkus(store: StockStore, result: SweepResult): Promise<void> {
     skuCursor = m.seq + 1;
     if (m.data.length === 0) continue;
     const rec = m.json<StockRecord>();
+    // A record of the previous model: migrated now, its holds (now marks) settled on the next pass.
+    if (isLegacySku(rec)) {
+      await migrateSku(store.skus, rec.sku);
+      continue;
+    }
     const now = Date.now();
-    for (const mark of rec.marks ?? []) {
-      if (now - mark.at > store.settings.staleMs) await repairMark(store, rec.sku, mark, result);
+    const stale = (rec.marks ?? []).filter((mark) => now - mark.at > store.settings.staleMs);
+    // Side by side, so the changes to the one sku coalesce into few writes.
+    for (let i = 0; i < stale.length && !store.ctx.signal.aborted; i += MARKS_AT_ONCE) {
+      await Promise.all(stale.slice(i, i + MARKS_AT_ONCE).map((mark) => repairMark(store, rec.sku, mark, result)));
     }
   }
 }

@@ -1,5 +1,6 @@
 /** The shapes of stock state in KV and the settings that shape it (env, read when used). */
-import type { RetentionLimits } from "../../runtime/index.ts";
+import type { KvOptions } from "@nats-io/kv";
+import { type RetentionLimits, kvRetention } from "../../runtime/index.ts";
 
 /** KV bucket with one record per sku. */
 export const INVENTORY_BUCKET = "inventory";
@@ -130,15 +131,39 @@ export const INVENTORY_RETENTION: RetentionLimits = { maxAgeMs: 0, maxBytes: 256
  */
 export const RESERVATIONS_RETENTION: RetentionLimits = { maxAgeMs: 30 * 86_400_000, maxBytes: 1024 ** 3, history: 1 };
 
+/** The options the stock buckets are created with (their retention, `NFN_INVENTORY_*` and `NFN_RESERVATIONS_*`). */
+export interface StockBuckets {
+  inventory: Partial<KvOptions>;
+  reservations: Partial<KvOptions>;
+}
+
 // Read at most once a second from process.env: every request asks, and the environment rarely changes.
-let cached: { at: number; settings: StockSettings } | undefined;
+let cached: { at: number; settings: StockSettings; buckets: StockBuckets } | undefined;
+
+function current(): { settings: StockSettings; buckets: StockBuckets } {
+  const now = Date.now();
+  if (!cached || now - cached.at > 1000) {
+    cached = {
+      at: now,
+      settings: readSettings(process.env),
+      buckets: {
+        inventory: kvRetention(INVENTORY_BUCKET, INVENTORY_RETENTION),
+        reservations: kvRetention(RESERVATIONS_BUCKET, RESERVATIONS_RETENTION),
+      },
+    };
+  }
+  return cached;
+}
 
 /** Reads the stock settings; a malformed value is a startup error that names the variable. */
 export function stockSettings(env: NodeJS.ProcessEnv = process.env): StockSettings {
   if (env !== process.env) return readSettings(env);
-  const now = Date.now();
-  if (!cached || now - cached.at > 1000) cached = { at: now, settings: readSettings(env) };
-  return cached.settings;
+  return current().settings;
+}
+
+/** The stock buckets' creation options, read like the settings (at most once a second). */
+export function stockBuckets(): StockBuckets {
+  return current().buckets;
 }
 
 function readSettings(env: NodeJS.ProcessEnv): StockSettings {

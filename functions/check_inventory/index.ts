@@ -18,7 +18,8 @@ export default defineFunction<CheckInventoryRequest, CheckInventoryResponse>({
   description: "Tells whether each line could be reserved now (unknown sku: ok false, available 0), with its price",
   request,
   response,
-  kv: [INVENTORY_BUCKET],
+  // Read only, through the local view: its identity may watch and get the bucket, never write it.
+  views: [INVENTORY_BUCKET],
   sharedSchemas: [common],
   async handler(input, ctx) {
     // From the local view: what is shown may be a few ms old; reserve_stock decides on the latest record.

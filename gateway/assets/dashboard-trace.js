@@ -16,8 +16,11 @@ export async function showTrace(id) {
     out.innerHTML = `<p class="err">${esc(body?.error?.message ?? `trace refused (${status})`)}</p>`;
     return;
   }
+  const durable = renderRuns(body.durable);
   if (body.steps.length === 0) {
-    out.innerHTML = `<p class="empty">nothing recorded for <code>${esc(id)}</code> (read ${body.window.scanned} events between ${clock(body.window.fromMs)} and ${clock(body.window.untilMs)})</p>`;
+    out.innerHTML =
+      `<p class="empty">no request or event recorded for <code>${esc(id)}</code> (read ${body.window.scanned} events between ${clock(body.window.fromMs)} and ${clock(body.window.untilMs)})</p>` +
+      durable;
     return;
   }
   const total = Math.max(body.totalMs, 1);
@@ -36,7 +39,8 @@ export async function showTrace(id) {
   out.innerHTML =
     `<p class="small">${body.steps.length} steps in ${ms(body.totalMs)} ms · read ${body.window.scanned} events` +
     `${body.window.truncated ? " (bound reached: older or later steps may be missing)" : ""}</p>` +
-    `<table class="trace"><thead><tr><th class="num">at (ms)</th><th>step</th><th>timeline</th><th class="num">duration</th><th class="num">gap (ms)</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+    `<table class="trace"><thead><tr><th class="num">at (ms)</th><th>step</th><th>timeline</th><th class="num">duration</th><th class="num">gap (ms)</th></tr></thead><tbody>${rows.join("")}</tbody></table>` +
+    durable;
   // Positions are set through the DOM, not inline style attributes, so a strict CSP still allows them.
   for (const row of out.querySelectorAll("tr.step")) {
     const s = body.steps[Number(row.dataset.i)];
@@ -44,6 +48,47 @@ export async function showTrace(id) {
     bar.style.left = `${(s.offsetMs / total) * 100}%`;
     bar.style.width = s.durationMs !== undefined ? `${Math.max(0.8, (s.durationMs / total) * 100)}%` : "";
   }
+}
+
+const statusPill = (status) =>
+  `<span class="pill ${status === "done" ? "ok" : status === "failed" || status === "cancelled" ? "bad" : "warn"}">${esc(status)}</span>`;
+const errorText = (e) => (e ? `${e.code} ${esc(e.type)}${e.message ? `: ${esc(e.message)}` : ""}` : "");
+// Journal contents reach the page only for an admin viewer; the server leaves them out otherwise.
+const json = (v) => (v === undefined ? "" : `<code class="small">${esc(JSON.stringify(v).slice(0, 200))}</code>`);
+
+/** The durable invocations of a trace, each step as `nfn runs show` prints it. */
+function renderRuns(durable) {
+  if (!durable) return "";
+  const note = durable.unavailable ? `<p class="small">durable steps: ${esc(durable.unavailable)}</p>` : "";
+  return (
+    note +
+    durable.runs
+      .map((r) => {
+        const head =
+          `<h3 class="run-head">durable invocation <code>${esc(r.id ?? "(id hidden)")}</code> of ${esc(r.fn)} ${statusPill(r.status)}` +
+          ` <span class="small">runs ${r.runs} · created ${clock(r.createdAt)}${r.endedAt ? ` · ended ${clock(r.endedAt)}` : ""}</span></h3>`;
+        const wake = r.wake
+          ? `<p class="small wake">${r.wake.kind === "sleep" ? "sleeping" : `waiting for ${esc(r.wake.eventType)} ${json(r.wake.match)}`} until ${clock(r.wake.at)}</p>`
+          : "";
+        const rows = r.steps.map(
+          (s) =>
+            `<tr class="run-step" data-kind="${esc(s.kind)}"><td class="num">${s.n}</td><td>${esc(s.name)}</td><td>${esc(s.kind)}</td><td>${statusPill(s.status)}</td>` +
+            `<td class="num">${ms(s.ms)} ms</td><td class="num">${s.attempts}</td>` +
+            `<td>${s.error ? `<span class="err">${errorText(s.error)}</span>` : json(s.result)}${s.wakeAt ? ` <span class="small">until ${clock(s.wakeAt)}</span>` : ""}</td></tr>`,
+        );
+        const more = r.moreSteps ? `<p class="small">more steps than shown: nfn runs show has them all</p>` : "";
+        const outcome = r.error
+          ? `<p class="err small">${errorText(r.error)}</p>`
+          : r.result !== undefined
+            ? `<p class="small">result ${json(r.result)}</p>`
+            : "";
+        return (
+          `<div class="run">${head}${wake}<table class="run-steps"><thead><tr><th class="num">#</th><th>step</th><th>kind</th><th>status</th>` +
+          `<th class="num">duration</th><th class="num">attempts</th><th>result or error</th></tr></thead><tbody>${rows.join("")}</tbody></table>${more}${outcome}</div>`
+        );
+      })
+      .join("")
+  );
 }
 
 /** Loads and draws the dead letters; `admin` enables replay. */

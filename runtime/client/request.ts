@@ -30,20 +30,32 @@ export interface RetryingRequestSpec extends Omit<RequestSpec, "timeoutMs"> {
  * Sends a request and returns the reply message. No responders becomes 503 and a timeout 504,
  * so a caller sees the same codes whether the failure was local or remote.
  */
-export async function requestFunction(nc: NatsConnection, spec: RequestSpec): Promise<Msg> {
-  if (spec.timeoutMs <= 0) throw new FunctionError(504, `no time left to call ${spec.fn}`);
+export function requestFunction(nc: NatsConnection, spec: RequestSpec): Promise<Msg> {
+  if (spec.timeoutMs <= 0) return Promise.reject(new FunctionError(504, `no time left to call ${spec.fn}`));
   const h = natsHeaders();
-  if (spec.headers) for (const k in spec.headers) h.set(k, spec.headers[k] ?? "");
-  h.set(TIMEOUT_MS, String(Math.max(1, Math.floor(spec.timeoutMs))));
+  let sent: Promise<Msg>;
   try {
-    return await muxRequest(nc, spec.subject, spec.body, h, spec.timeoutMs);
+    if (spec.headers) for (const k in spec.headers) h.set(k, spec.headers[k] ?? "");
+    h.set(TIMEOUT_MS, String(Math.max(1, Math.floor(spec.timeoutMs))));
   } catch (err) {
-    if (hasCause(err, "NoRespondersError")) throw new FunctionError(503, `${spec.fn} has no responders`, undefined, { cause: err });
-    if (hasCause(err, "TimeoutError")) {
-      throw new FunctionError(504, `${spec.fn} did not answer within ${Math.floor(spec.timeoutMs)} ms`, undefined, { cause: err });
-    }
-    throw new FunctionError(503, `${spec.fn} could not be reached`, undefined, { cause: err });
+    // A header value the NATS client refuses: a rejection as it is, never a synchronous throw.
+    return Promise.reject(err);
   }
+  try {
+    sent = muxRequest(nc, spec.subject, spec.body, h, spec.timeoutMs);
+  } catch (err) {
+    return Promise.reject(requestFailure(spec, err));
+  }
+  // One promise per call on the hot path: the failure mapping is a rejection handler, not an async frame around it.
+  return sent.catch((err: unknown) => Promise.reject(requestFailure(spec, err)));
+}
+
+function requestFailure(spec: RequestSpec, err: unknown): FunctionError {
+  if (hasCause(err, "NoRespondersError")) return new FunctionError(503, `${spec.fn} has no responders`, undefined, { cause: err });
+  if (hasCause(err, "TimeoutError")) {
+    return new FunctionError(504, `${spec.fn} did not answer within ${Math.floor(spec.timeoutMs)} ms`, undefined, { cause: err });
+  }
+  return new FunctionError(503, `${spec.fn} could not be reached`, undefined, { cause: err });
 }
 
 /** The `Nats-Service-Error-Code` of an error reply, or undefined for a success. */
@@ -74,18 +86,17 @@ export function decodeReply(fn: string, msg: Msg): unknown {
  * last reply, an error reply included, so a caller that relays bytes need not decode them.
  */
 export function requestWithRetry(nc: NatsConnection, spec: RetryingRequestSpec): Promise<Msg> {
+  const refuse429 = (reply: Msg): Msg | Promise<never> =>
+    replyErrorCode(reply) === "429" ? Promise.reject(replyError(spec.fn, reply)) : reply;
   return withRetry(
-    async () => {
-      const reply = await requestFunction(nc, {
+    () =>
+      requestFunction(nc, {
         subject: spec.subject,
         fn: spec.fn,
         body: spec.body,
         headers: spec.headers,
         timeoutMs: spec.deadline - Date.now(),
-      });
-      if (replyErrorCode(reply) === "429") throw replyError(spec.fn, reply);
-      return reply;
-    },
+      }).then(refuse429),
     spec.deadline,
     undefined,
     spec.onRetry && ((_n, err) => spec.onRetry?.(err)),

@@ -1,6 +1,7 @@
 /** What `nfn runs` does: list, show, cancel and retry durable invocations in the journal. */
+import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { createStateAccess } from "../state.ts";
+import { type StateAccess, createStateAccess } from "../state.ts";
 import { Journal } from "./journal.ts";
 import type { FinalRecord, OpenRecord, RunStatus, StepRecord, StoredError, Wake } from "./records.ts";
 
@@ -24,6 +25,8 @@ export interface RunDetail extends RunSummary {
   wake?: Wake;
   cancelRequested?: boolean;
   steps: StepRecord[];
+  /** The journal holds more steps than were read (`show` with `maxSteps`). */
+  moreSteps?: boolean;
 }
 
 /** Thrown for an id that is not in the journal, or names several functions. */
@@ -53,6 +56,17 @@ export class RunsAdmin {
     return new RunsAdmin(await Journal.open(nc, createStateAccess(nc, replicas)));
   }
 
+  /**
+   * Binds to the journal without creating or inspecting the bucket, for a reader that may only get
+   * messages (the gateway's dashboard): reads fail when the bucket is missing or not readable.
+   */
+  static async attach(nc: NatsConnection): Promise<RunsAdmin> {
+    const base = createStateAccess(nc, 1);
+    const kvm = new Kvm(nc);
+    const readOnly: StateAccess = { ...base, kv: (bucket: string) => kvm.open(bucket) };
+    return new RunsAdmin(await Journal.open(nc, readOnly));
+  }
+
   /** Invocations of `fn` (or all), newest first, optionally of one status, at most `limit`. */
   async list(options: { fn?: string; status?: RunStatus; limit?: number } = {}): Promise<RunSummary[]> {
     checkFn(options.fn);
@@ -76,17 +90,22 @@ export class RunsAdmin {
     return out.sort((a, b) => b.createdAt - a.createdAt).slice(0, options.limit ?? 100);
   }
 
-  /** Everything the journal holds about `id`: the invocation and each step. */
-  async show(id: string, fn?: string): Promise<RunDetail> {
+  /** Everything the journal holds about `id`: the invocation and each step (at most `maxSteps` of them). */
+  async show(id: string, fn?: string, maxSteps = Number.POSITIVE_INFINITY): Promise<RunDetail> {
     checkFn(fn);
     if (id.length === 0) throw new RunLookupError("an invocation id is not empty", "invalid");
     const name = fn ?? (await this.functionOf(id));
     const [open, final] = await Promise.all([this.journal.getOpen(name, id), this.journal.getFinal(name, id)]);
     if (!open && !final) throw new RunLookupError(`no invocation ${id.slice(0, 64)} of ${name}`, "not-found");
     const steps: StepRecord[] = [];
+    let more = false;
     for (let n = 0; ; n++) {
       const step = await this.journal.getStep(name, id, n);
       if (!step) break;
+      if (steps.length >= maxSteps) {
+        more = true;
+        break;
+      }
       steps.push(step);
     }
     if (open) {
@@ -94,11 +113,13 @@ export class RunsAdmin {
       const detail: RunDetail = { ...openSummary(o), input: o.input, leaseUntil: o.leaseUntil, steps };
       if (o.wake) detail.wake = o.wake;
       if (o.cancel) detail.cancelRequested = true;
+      if (more) detail.moreSteps = true;
       return detail;
     }
     const f = final as FinalRecord;
     const detail: RunDetail = { ...finalSummary(f), input: f.input, steps };
     if (f.result !== undefined) detail.result = f.result;
+    if (more) detail.moreSteps = true;
     return detail;
   }
 

@@ -1,8 +1,9 @@
 /**
  * Delivers domain events to invocations suspended in `ctx.waitForEvent`: a durable consumer on
  * EVENTS per event type listed in `durable.events`, shared by the function's instances. Each event
- * is offered to the function's open invocations (the open index, never the history); a matching
- * waiter gets it by compare-and-set on its open record and is resumed at once.
+ * is offered only to the waits the wait index files under its aggregate id or correlation id (or
+ * that match on neither), never to every open invocation; a matching waiter gets it by
+ * compare-and-set on its open record and is resumed at once.
  */
 import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { FunctionDefinition } from "../define-function.ts";
@@ -11,6 +12,7 @@ import { EVENTS_STREAM, eventSubject } from "../events.ts";
 import type { DomainEvent } from "../types.ts";
 import { matches } from "./event-match.ts";
 import type { DurableRunner } from "./runner.ts";
+import { indexWait, removeKey, waitersOf } from "./wait-index.ts";
 
 const PULL_EXPIRES_MS = 1_000;
 
@@ -68,13 +70,19 @@ export async function startEventWaits(
   }
 
   async function offer(event: DomainEvent): Promise<void> {
-    for (const { id } of await runner.journal.openIds(def.name)) {
-      const open = await runner.journal.getOpen(def.name, id);
+    const kv = runner.journal.kv;
+    for (const waiter of await waitersOf(kv, def.name, event)) {
+      const open = await runner.journal.getOpen(def.name, waiter.id);
       const wake = open?.value.wake;
-      if (!open || open.value.status !== "waiting" || wake?.kind !== "event" || wake.event) continue;
+      if (!open || wake?.kind !== "event" || wake.n !== waiter.n) {
+        // That wait is over but its key stayed (its instance died before removing it): sweep it now.
+        await removeKey(env.state.js, kv, waiter.key);
+        continue;
+      }
+      if (open.value.status !== "waiting" || wake.event) continue;
       if (!matches(event, wake.eventType, wake.match)) continue;
       const rev = await runner.journal.updateOpen({ ...open.value, wake: { ...wake, event } }, open.revision);
-      if (rev !== undefined) await runner.tryResume(id);
+      if (rev !== undefined) await runner.tryResume(waiter.id);
     }
   }
 
@@ -85,13 +93,22 @@ export async function startEventWaits(
 }
 
 /**
- * Offers a just-suspended waiter the events of its type published since `wake.since`: the consumer
- * skips an event that arrives before the invocation is marked waiting, so it is looked for here.
+ * Files a just-suspended waiter in the wait index, then offers it the events of its type published
+ * since `wake.since`: an event that arrives before the key is filed finds no waiter, so it is
+ * looked for here, and one that arrives after finds the key.
  */
 export async function lookBack(js: JetStreamClient, runner: DurableRunner, fn: string, id: string): Promise<void> {
+  const before = await runner.journal.getOpen(fn, id);
+  const waiting = before?.value.wake;
+  if (!before || before.value.status !== "waiting" || waiting?.kind !== "event") return;
+  const filed = await indexWait(runner.journal.kv, fn, id, waiting);
+  // Taken over (a timeout, a cancel) while the key was being filed: the run that took it removed nothing yet.
   const open = await runner.journal.getOpen(fn, id);
   const wake = open?.value.wake;
-  if (!open || wake?.kind !== "event") return;
+  if (!open || open.value.status !== "waiting" || wake?.kind !== "event" || wake.n !== waiting.n) {
+    await removeKey(js, runner.journal.kv, filed);
+    return;
+  }
   const consumer = await js.consumers.get(EVENTS_STREAM, {
     filter_subjects: eventSubject(wake.eventType), // a string, not a list: nats-server 2.9 has one filter per consumer
     deliver_policy: DeliverPolicy.StartTime,

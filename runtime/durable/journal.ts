@@ -33,7 +33,10 @@ export class Journal {
 
   /** Opens (creating when needed, with its retention limits) the journal bucket. */
   static async open(nc: NatsConnection, state: StateAccess): Promise<Journal> {
-    const [kv, jsm] = await Promise.all([state.kv(RUNS_BUCKET, kvRetention(RUNS_BUCKET, JOURNAL_RETENTION)), jetstreamManager(nc)]);
+    const [kv, jsm] = await Promise.all([
+      state.kv(RUNS_BUCKET, kvRetention(RUNS_BUCKET, JOURNAL_RETENTION)),
+      jetstreamManager(nc, { checkAPI: false }),
+    ]);
     return new Journal(kv, jsm);
   }
 

@@ -19,6 +19,7 @@ import { Lease } from "./lease.ts";
 import type { FinalRecord, OpenRecord } from "./records.ts";
 import { isDurableSignal } from "./signals.ts";
 import { lookBack } from "./event-waits.ts";
+import { unindexWait } from "./wait-index.ts";
 import { type Outcome, ReplyWaiter } from "./reply-waiter.ts";
 import { replayError, storeError } from "./stored-error.ts";
 import type { ResolvedDurableOptions } from "./options.ts";
@@ -163,7 +164,15 @@ export class DurableRunner {
       runs: open.value.runs + 1,
     };
     const rev = await this.journal.updateOpen(next, open.revision);
-    return rev === undefined ? undefined : new Lease(this.journal, next, rev, this.options.leaseMs);
+    if (rev === undefined) return undefined;
+    // Its wait is over (an event, a timeout or a cancel woke it): out of the wait index.
+    unindexWait(this.env.state.js, this.journal.kv, open.value).catch((err: unknown) =>
+      this.env.log.warn("could not remove a wait from the wait index; the next event for it sweeps it", {
+        invocationId: next.id,
+        error: err,
+      }),
+    );
+    return new Lease(this.journal, next, rev, this.options.leaseMs);
   }
 
   private run(lease: Lease, replay: boolean, authorization: string | undefined): Promise<Outcome> {

@@ -28,6 +28,12 @@ export function enableFunctionMetrics(): void {
     labelNames: ["function", "version"],
     registers: [registry],
   });
+  const accepted = new Counter({
+    name: "nfn_function_accepted_total",
+    help: "202 replies: durable invocations accepted and still running at the caller's deadline",
+    labelNames: ["function", "version"],
+    registers: [registry],
+  });
   const errors = new Counter({
     name: "nfn_function_errors_total",
     help: "Error replies by code",
@@ -88,7 +94,9 @@ export function enableFunctionMetrics(): void {
     const labels = { function: fn, version };
     requests.inc(labels);
     duration.observe(labels, Number(elapsedNs) / 1e9);
-    if (code !== undefined) {
+    // 202 is a durable invocation accepted and still running, not an error.
+    if (code === 202) accepted.inc(labels);
+    else if (code !== undefined) {
       errors.inc({ ...labels, code: String(code) });
       if (code === 429) rejected.inc(labels);
     }

@@ -246,6 +246,23 @@ describe("dashboard in headless Chromium", { skip }, () => {
     await page.locator("#trace").screenshot({ path: file.pathname });
   });
 
+  test("the trace of a durable invocation shows its journaled steps, with results for an admin", async () => {
+    await page.locator('#fn-tabs .tab[data-fn="gw_durable"]').click();
+    await page.locator("details.headers summary").click();
+    await page.locator("#hdr-idem").fill("e2e-durable-1");
+    await page.locator("#invoke-send").click();
+    await page.locator("#reply-status", { hasText: "200" }).waitFor({ timeout: 15_000 });
+    await page.locator("#reply-trace").click();
+    await page.locator("#trace-view tr.run-step").first().waitFor({ timeout: 15_000 });
+    const head = await page.locator("#trace-view h3.run-head").first().innerText();
+    assert.match(head, /durable invocation e2e-durable-1 of gw_durable[\s\S]*done/);
+    const rows = await page.locator("#trace-view tr.run-step").allInnerTexts();
+    assert.equal(rows.length, 3, rows.join(" | "));
+    assert.match(rows[0] ?? "", /quote[\s\S]*step[\s\S]*done[\s\S]*ms[\s\S]*1[\s\S]*journal-secret-9931/);
+    assert.match(rows[1] ?? "", /sleep[\s\S]*sleep[\s\S]*done/);
+    assert.match(rows[2] ?? "", /confirm[\s\S]*done/);
+  });
+
   test("lists parked events and replays one to its consumer", async () => {
     // Two cancelled orders so far, each failed gw_parker twice and was parked.
     await eventually(

@@ -7,16 +7,27 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type GatewaySystem, gatewaySystem } from "../fixtures/gateway-system.ts";
-import { type DashboardExtras, dashboardExtras } from "../fixtures/dashboard-system.ts";
+import { DURABLE_SECRET, type DashboardExtras, dashboardExtras } from "../fixtures/dashboard-system.ts";
 import { eventually, natsClient } from "../helpers/nats.ts";
 import { type Gateway, startGateway } from "../../gateway/server.ts";
+import { discoverInfo } from "../../runtime/client/index.ts";
 
 const SECRET_ORDER = "order-secret-4711";
 const SECRET_CORRELATION = "corr-secret-0815";
+const DURABLE_KEY = "durable-key-5150";
+const DURABLE_CORRELATION = "durable-corr-5150";
 let sys: GatewaySystem;
 let extras: DashboardExtras;
 let open: Gateway;
 const openConn = { close: async () => {} };
+
+interface TraceRunShape {
+  id?: string;
+  fn: string;
+  status: string;
+  input?: unknown;
+  steps: { name: string; kind: string; status: string; attempts: number; ms: number; startedAt: number; result?: unknown }[];
+}
 
 async function get(base: string, path: string, token?: string, method = "GET") {
   const res = await fetch(`${base}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -41,6 +52,8 @@ describe("dashboard access and redaction", () => {
       200,
     );
     assert.equal((await sys.post("gw_fail", { code: 409 })).status, 409);
+    const durable = await sys.post("gw_durable", { qty: 3 }, { "Idempotency-Key": DURABLE_KEY, "Nfn-Correlation-Id": DURABLE_CORRELATION });
+    assert.equal(durable.status, 200, JSON.stringify(durable.json));
     await eventually(async () => (await dlqCount()) === 1, 15_000, "the cancelled order to be parked");
     await eventually(
       async () => {
@@ -142,13 +155,80 @@ describe("dashboard access and redaction", () => {
       "/dashboard/latency",
       "/dashboard/dlq",
       `/dashboard/trace/${SECRET_CORRELATION}`,
+      `/dashboard/trace/${DURABLE_KEY}`,
     ]) {
       const anonymous = await get(base, path);
       assert.equal(anonymous.status, 401, path);
       assert.ok(!anonymous.text.includes(SECRET_ORDER));
+      assert.ok(!anonymous.text.includes(DURABLE_SECRET));
       assert.equal((await get(base, path, extras.tokens.viewer)).status, 403, path);
     }
     assert.equal((await get(base, "/dashboard/snapshot", extras.tokens.admin)).status, 200);
+  });
+
+  it("an admin's trace of a durable operation shows each journaled step with its result", async () => {
+    const r = await get(sys.gateway.url, `/dashboard/trace/${DURABLE_CORRELATION}`, extras.tokens.admin);
+    assert.equal(r.status, 200);
+    const trace = JSON.parse(r.text) as { steps: { fn: string }[]; durable: { runs: TraceRunShape[]; unavailable?: string } };
+    assert.equal(trace.durable.unavailable, undefined);
+    assert.equal(trace.durable.runs.length, 1);
+    const run = trace.durable.runs[0] as TraceRunShape;
+    assert.equal(run.id, DURABLE_KEY);
+    assert.equal(run.fn, "gw_durable");
+    assert.equal(run.status, "done");
+    assert.deepEqual(run.input, { qty: 3 });
+    assert.deepEqual(
+      run.steps.map((s) => [s.name, s.kind, s.status, s.attempts]),
+      [
+        ["quote", "step", "done", 1],
+        ["sleep", "sleep", "done", 1],
+        ["confirm", "step", "done", 1],
+      ],
+    );
+    assert.deepEqual(run.steps[0]?.result, { totalCents: 3897, note: DURABLE_SECRET });
+    assert.ok(run.steps.every((s) => typeof s.ms === "number" && typeof s.startedAt === "number"));
+    // The invocation id alone finds it too (the id a 202 reply names).
+    const byId = JSON.parse((await get(sys.gateway.url, `/dashboard/trace/${DURABLE_KEY}`, extras.tokens.admin)).text) as {
+      durable: { runs: TraceRunShape[] };
+    };
+    assert.equal(byId.durable.runs[0]?.id, DURABLE_KEY);
+  });
+
+  it("without an admin token, a durable trace shows step names and statuses but no input, result or id", async () => {
+    for (const token of [undefined, extras.tokens.viewer]) {
+      const r = await get(sys.gateway.url, `/dashboard/trace/${DURABLE_KEY}`, token);
+      assert.equal(r.status, 200);
+      assert.ok(!r.text.includes(DURABLE_SECRET), "no step result");
+      assert.ok(!r.text.includes('"qty"'), "no input");
+      const { durable } = JSON.parse(r.text) as { durable: { runs: TraceRunShape[] } };
+      // The trace echoes the key it was asked for; the journal's part names no id.
+      assert.ok(!JSON.stringify(durable).includes(DURABLE_KEY), "no invocation id");
+      const run = durable.runs[0];
+      assert.deepEqual(
+        run?.steps.map((s) => s.name),
+        ["quote", "sleep", "confirm"],
+      );
+    }
+    // The snapshot's request list leaves the Idempotency-Key out as well.
+    assert.ok(!(await get(sys.gateway.url, "/dashboard/snapshot")).text.includes(DURABLE_KEY));
+  });
+
+  it("lists an internal function with its bundle hash, though the gateway does not route to it", async () => {
+    const infos = await discoverInfo(sys.nc, { timeoutMs: 800, stallMs: 150 });
+    const bundleOf = (name: string) => infos.find((i) => i.name === name)?.endpoints[0]?.metadata.bundle_sha256;
+    assert.ok(bundleOf("gw_internal"), "gw_internal advertises a bundle hash");
+    await eventually(
+      async () => {
+        const snap = JSON.parse((await get(sys.gateway.url, "/dashboard/snapshot", extras.tokens.admin)).text) as {
+          functions: { name: string; bundles: string[] }[];
+        };
+        const f = snap.functions.find((x) => x.name === "gw_internal");
+        return f !== undefined && f.bundles.length === 1 && f.bundles[0] !== "?" && f.bundles[0] === bundleOf("gw_internal");
+      },
+      20_000,
+      "gw_internal with a sha256 bundle hash on the dashboard",
+    );
+    assert.equal((await sys.post("gw_internal", {})).status, 404, "the gateway still does not serve it");
   });
 
   it("refuses a trace key that is not an id with 400, without echoing it", async () => {

@@ -132,12 +132,14 @@ describe("gateway edge", () => {
     );
     assert.equal(ok.status, 200, ok.body);
     assert.equal(ok.headers["access-control-allow-origin"], "https://shop.example");
+    assert.equal(ok.headers["x-frame-options"], "DENY", "the security headers are there once, with the CORS ones");
     const preflight = await raw(g.url, "OPTIONS", "/fn/check_inventory", {
       origin: "https://shop.example",
       "access-control-request-method": "POST",
       "access-control-request-headers": "content-type, authorization",
     });
     assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers["x-content-type-options"], "nosniff");
     assert.equal(preflight.headers["access-control-allow-origin"], "https://shop.example");
     assert.match(String(preflight.headers["access-control-allow-headers"]), /content-type, authorization/);
     const other = await raw(
@@ -188,6 +190,10 @@ describe("gateway edge", () => {
       ["GET", "/nope", {}],
       ["POST", "/fn/check_inventory", { "content-type": "application/json" }, JSON.stringify({ items: [{ sku: SKU, quantity: 1 }] })],
       ["POST", "/fn/check_inventory", { "content-type": "text/plain" }, "{}"],
+      ["GET", "/fn/check_inventory", {}],
+      ["POST", "/fn/no_such_function", { "content-type": "application/json" }, "{}"],
+      ["POST", "/fn/check_inventory", { "content-type": "application/json" }, "{not json"],
+      ["POST", "/fn/check_inventory", { "content-type": "application/json" }, "x".repeat(70_000)],
       ["GET", "/", { origin: "https://evil.example" }],
       ["GET", "/", { host: "evil.example" }],
     ];

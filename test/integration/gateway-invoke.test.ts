@@ -38,6 +38,35 @@ describe("gateway: POST /fn/<name>", () => {
     assert.match(res.headers.get("traceparent") ?? "", new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
   });
 
+  test("relays the function's reply byte for byte (non-ASCII text included) and keeps it in the request log", async () => {
+    const traceId = "5ce0e9a56015fec5aadfa328ae398115";
+    const text = 'żółć € 𝄞 "quoted" \u2028';
+    const res = await fetch(`${sys.gateway.url}/fn/gw_echo`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "nfn-correlation-id": "edge-bytes-1",
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      },
+      body: JSON.stringify({ text }),
+    });
+    assert.equal(res.status, 200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const expected = { text, authorization: null, idempotencyKey: null, traceId, correlationId: "edge-bytes-1" };
+    assert.equal(bytes.toString("utf8"), JSON.stringify(expected));
+    assert.equal(Number(res.headers.get("content-length")), bytes.length);
+    for (const id of ["edge-bytes-1", traceId]) {
+      const trace = (await (await fetch(`${sys.gateway.url}/dashboard/trace/${id}`)).json()) as {
+        steps: { kind: string; fn: string; status: number }[];
+      };
+      assert.deepEqual(
+        trace.steps.filter((s) => s.kind === "request").map((s) => [s.fn, s.status]),
+        [["gw_echo", 200]],
+        `the request log finds the invocation by ${id}`,
+      );
+    }
+  });
+
   test("rejects a body that fails the request schema with 400 and the function's details", async () => {
     const res = await sys.post("gw_echo", { text: "" });
     assert.equal(res.status, 400);

@@ -19,6 +19,20 @@ describe("EndpointStats", () => {
     assert.equal(json.data.p99_ns, 4_001);
   });
 
+  it("counts a 202 ACCEPTED reply apart from errors, and keeps real errors counted", () => {
+    const stats = new EndpointStats("f", "fn.f", "q");
+    stats.record(1_000n, { code: 500, message: "boom" });
+    stats.record(1_000n, { code: 202, message: "f accepted the invocation; it is still running" });
+    stats.record(1_000n);
+    const json = stats.toJSON();
+    assert.equal(json.num_requests, 3);
+    assert.equal(json.num_errors, 1);
+    assert.equal(json.last_error, "500:boom");
+    assert.equal(json.data.accepted, 1);
+    stats.reset();
+    assert.equal(stats.toJSON().data.accepted, 0);
+  });
+
   it("reports zeros and an empty last_error before any request", () => {
     const json = new EndpointStats("f", "fn.f", "q").toJSON();
     assert.equal(json.average_processing_time, 0);
