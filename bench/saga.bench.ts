@@ -127,6 +127,34 @@ async function profile(ids: string[]): Promise<Record<string, string>> {
   return out;
 }
 
+/** Median latency of each sequential part of an order, measured alone: what an order's p50 is made of. */
+async function parts(bearer: string): Promise<Record<string, string>> {
+  const kv = await host.state.kv("bench_scratch");
+  const median = async (n: number, work: (i: number) => Promise<unknown>): Promise<string> => {
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await work(i);
+      ms.push(performance.now() - t0);
+    }
+    ms.sort((a, b) => a - b);
+    return (ms[Math.floor(n / 2)] ?? 0).toFixed(2);
+  };
+  const tag = Date.now().toString(36);
+  const item = [{ sku: "bench-0", quantity: 1 }];
+  return {
+    "KV create (a journal write)": await median(200, (i) =>
+      kv.create(`w.${tag}.${i}`, JSON.stringify({ v: 1, n: i, pad: "x".repeat(300) })),
+    ),
+    check_inventory: await median(200, () => request(nc, "check_inventory", { items: item }, bearer)),
+    reserve_stock: await median(200, (i) => request(nc, "reserve_stock", { orderId: `p-${tag}-${i}`, items: item }, bearer)),
+    process_payment: await median(200, (i) =>
+      request(nc, "process_payment", { orderId: `p-${tag}-${i}`, amountCents: 1000, currency: "EUR", method: "pm_card_visa" }, bearer),
+    ),
+    commit_stock: await median(200, (i) => request(nc, "commit_stock", { orderId: `p-${tag}-${i}` }, bearer)),
+  };
+}
+
 async function journalState(): Promise<{ lastSeq: number; bytes: number }> {
   const info = await (await jetstreamManager(nc)).streams.info("KV_durable_runs");
   return { lastSeq: info.state.last_seq, bytes: info.state.bytes };
@@ -165,6 +193,8 @@ try {
   );
   console.log("where the time of one order goes (1 in flight, medians from the journal's own timings, ms):");
   console.table(await profile(serial.slice(0, 200)));
+  console.log("one round trip of each kind on its own (median of 200, sequential, ms):");
+  console.table(await parts(admin));
 } finally {
   await nc.close();
   await host.stop(2000);

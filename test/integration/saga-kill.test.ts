@@ -19,11 +19,13 @@ import { RunsAdmin } from "../../runtime/index.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { Cleanup, eventually } from "../helpers/nats.ts";
 import { send } from "../helpers/requests.ts";
-import { TEST_JWT_SECRET } from "../helpers/tokens.ts";
+import { TEST_JWT_SECRET, mintToken } from "../helpers/tokens.ts";
 import { type Marketplace, marketplaceFunctions, readEvents, startMarketplace } from "../fixtures/marketplace.ts";
 
 // after_pay and before_commit are one boundary: kill at each distinct one.
-const BOUNDARIES = CRASH_POINTS.filter((p) => p !== "before_commit");
+const BOUNDARIES = (process.env.NFN_SAGA_BOUNDARIES?.split(",") ?? CRASH_POINTS.filter((p) => p !== "before_commit")).filter(
+  (p) => p !== "before_commit",
+);
 const KILLS = Number(process.env.NFN_SAGA_KILLS ?? 1);
 // Long enough that a repeat of the previous key still in flight cannot take that key over in a live child.
 const LEASE_MS = 5_000;
@@ -58,7 +60,8 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
           // A crashing child must not take over the others' invocations: its recovery polls once an hour.
           NFN_DURABLE_POLL_MS: "3600000",
         },
-        stdio: ["ignore", "ignore", "ignore"],
+        // Errors only (LOG_LEVEL=error) and the fault hook's one line: the kill's story when it goes wrong.
+        stdio: ["ignore", "ignore", "inherit"],
       },
     );
     hooks.after(() => {
@@ -88,6 +91,7 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
     { timeout: KILLS > 2 ? 3_600_000 : 240_000 },
     async () => {
       const keys: string[] = [];
+      const admin = await RunsAdmin.open(m.nc);
       for (const point of BOUNDARIES) {
         for (let done = 0; done < KILLS;) {
           const batch = Math.min(BATCH, KILLS - done);
@@ -103,12 +107,16 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
             let inFlight = false;
             const trigger = () => {
               inFlight = true;
-              void send(
-                m.nc,
-                "fn.create_order",
-                { items: [{ sku: SKU, quantity: 2 }], paymentMethod: "pm_card_visa" },
-                { headers: { Authorization: `Bearer ${m.tokens.customer}`, "Idempotency-Key": key }, timeout: 5_000 },
-              )
+              // A fresh token each time: a soak outlasts a test token's 5 minutes.
+              void mintToken({ sub: CUSTOMER, scope: "orders:write" })
+                .then((token) =>
+                  send(
+                    m.nc,
+                    "fn.create_order",
+                    { items: [{ sku: SKU, quantity: 2 }], paymentMethod: "pm_card_visa" },
+                    { headers: { Authorization: `Bearer ${token}`, "Idempotency-Key": key }, timeout: 5_000 },
+                  ),
+                )
                 .catch(() => undefined)
                 .finally(() => (inFlight = false));
             };
@@ -121,7 +129,11 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
               },
               60_000,
               `the child that took ${key} to be killed at ${point}`,
-            );
+            ).catch(async (err: unknown) => {
+              // Say where the invocation stands: the kill's story, when it did not happen.
+              const shown = await admin.show(stableUuid("order", CUSTOMER, key), "create_order").catch((e: unknown) => String(e));
+              throw new Error(`${String(err)}; the invocation: ${JSON.stringify(shown).slice(0, 1500)}`);
+            });
           }
         }
       }
@@ -133,7 +145,6 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
         log: createLogger({}, "silent"),
       });
       hooks.after(() => host.stop(1000));
-      const admin = await RunsAdmin.open(m.nc);
       const orders = await m.host.state.kv("orders");
       const ids = keys.map((key) => stableUuid("order", CUSTOMER, key));
       await eventually(
@@ -141,7 +152,8 @@ void describe("create_order killed (SIGKILL) at every step boundary, resumed by 
           const shown = await Promise.all(ids.map((id) => admin.show(id, "create_order").catch(() => undefined)));
           return shown.every((s) => s?.status === "done");
         },
-        LEASE_MS + 30_000,
+        // The recovering instance resumes them all at once: allow for their count (a soak has 500).
+        LEASE_MS + 30_000 + 200 * ids.length,
         "every killed order's invocation to end",
       );
       const recoveryMs = Date.now() - started;
