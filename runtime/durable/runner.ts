@@ -53,7 +53,9 @@ export class DurableRunner {
   /** The request path: start (or resume, or answer from the journal) the invocation of this request. */
   async handle(input: unknown, ctx: Context): Promise<unknown> {
     const key = ctx.header(IDEMPOTENCY_KEY);
-    if (key !== undefined && key.length > 64) throw new FunctionError(400, "Idempotency-Key must be at most 64 characters");
+    // A key used as the invocation id must fit a KV key token; one hashed into a derived id may be longer.
+    const maxKey = this.options.invocationId ? 255 : 64;
+    if (key !== undefined && key.length > maxKey) throw new FunctionError(400, `Idempotency-Key must be at most ${maxKey} characters`);
     const id = key === undefined ? randomUUID() : this.invocationIdOf(key, ctx.caller);
     const fn = this.def.name;
     const inputHash = hashInput(ctx.caller?.sub, input);
