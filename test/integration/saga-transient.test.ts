@@ -58,14 +58,18 @@ void describe("create_order after a transient failure", () => {
       log: createLogger({}, "silent"),
     });
     hooks.after(() => rest.stop(1000));
+    // 30 s: the resumed run may first meet the second host while it is still starting; the journal says where it stood.
     const order = await eventually(
       async () => {
         const o = (await orders.get(orderId))?.json<{ status: string; cancelReason?: string }>();
         return o && o.status !== "pending" && o;
       },
-      15_000,
+      30_000,
       "the order to settle",
-    );
+    ).catch(async (err: unknown) => {
+      const journal = await admin.show(orderId, "create_order").catch((e: unknown) => String(e));
+      throw new Error(`${String(err)}; the invocation: ${JSON.stringify(journal).slice(0, 2000)}`);
+    });
     assert.equal(order.status, "confirmed");
     assert.equal(order.cancelReason, undefined);
     assert.deepEqual(await m.stock(SKU), { onHand: 7, reserved: 0, sold: 3 });
