@@ -296,7 +296,7 @@ export class DurableRunner {
     return outcome;
   }
 
-  /** Leaves the invocation open after a transient error; the caller gets the error, recovery resumes it after the lease. */
+  /** Leaves the invocation open after a transient error; the caller gets it as 503, recovery resumes it after the lease. */
   private async backOff(lease: Lease, err: unknown): Promise<Outcome> {
     const error = toFunctionError(err);
     await lease.stopHeartbeat();
@@ -306,6 +306,9 @@ export class DurableRunner {
         this.env.log.warn("could not record a transient error; the lease expires instead", { invocationId: lease.record.id, error: cause });
       });
     }
+    // 504 would tell the caller the work may be lost; it is kept and resumes, which is what 503 (retry) says.
+    if (error.code === 504)
+      return { status: "failed", error: new FunctionError(503, `${error.message}; the invocation is kept and resumes by itself`) };
     return { status: "failed", error };
   }
 

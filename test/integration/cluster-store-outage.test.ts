@@ -122,7 +122,9 @@ test("a node killed under orders and reservations: answers are successes, refusa
       `500 answers during the outage; log: ${errors.slice(0, 5).join("\n").slice(0, 3000)}`,
     );
     for (const a of answers) {
-      const allowed = a.code === 200 || a.code === 503 || (typeof a.code === "number" && a.code >= 400 && a.code < 500);
+      // 202: a durable create_order still running at the caller's deadline (journal writes held up by the election); it goes on.
+      const accepted = a.fn === "create_order" && a.code === 202;
+      const allowed = a.code === 200 || a.code === 503 || accepted || (typeof a.code === "number" && a.code >= 400 && a.code < 500);
       assert.ok(allowed, `${a.fn} answered ${a.code}: ${JSON.stringify(a.body)}`);
     }
     // An order answered is in a final state, for a true reason: the stock was always there.
