@@ -119,7 +119,8 @@ describe("durable waits are found by key, not by offering each event to every op
     assert.equal(stats?.data.accepted, 40);
     // The rest are cancelled so they leave the index before the next case.
     await Promise.all(ids.filter((id) => id !== "agg-wait-17").map((id) => admin.cancel(id)));
-    await eventually(async () => (await indexKeys()).length === 0, 15_000, "the cancelled waits to leave the index");
+    // 39 cancels at once end through the recovery loop's passes: generous on a loaded machine.
+    await eventually(async () => (await indexKeys()).length === 0, 60_000, "the cancelled waits to leave the index");
   });
 
   it("finds a wait by correlation id, and one on data fields only, and never wakes one for another type or value", async () => {
