@@ -11,8 +11,8 @@ import { connect } from "@nats-io/transport-node";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { SignJWT } from "jose";
 import { startNatsServer } from "../runtime/nats-server.ts";
+import { mintToken } from "../test/helpers/tokens.ts";
 
 const UNITS = Number(process.env.FLASH_UNITS ?? 1_000_000);
 const RESERVATIONS = Number(process.env.FLASH_RESERVATIONS ?? 100_000);
@@ -24,15 +24,8 @@ const WARMUP = 2000;
 const SECRET = "nfn-bench-secret-0123456789abcdef-0123456789";
 const SERVE = fileURLToPath(new URL("../test/fixtures/marketplace-serve.ts", import.meta.url));
 
-async function token(sub: string, scope: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scope })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(sub)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(new TextEncoder().encode(SECRET));
-}
+// An hour: longer than any run of the bench.
+const token = (sub: string, scope: string): Promise<string> => mintToken({ sub, scope, expiresInSec: 3600, secret: SECRET });
 
 /** One instance: a process serving the marketplace; resolves once its functions answer. */
 function startInstance(url: string): ChildProcess {
